@@ -1,0 +1,127 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/dingbridge/dingbridge/storage"
+)
+
+// authRequestColumns is the column list scanAuthRequest reads, in order.
+const authRequestColumns = `id, client_id, redirect_uri, scopes, response_type, response_mode,
+	state, nonce, code_challenge, code_challenge_method, prompt, max_age, login_hint,
+	id_token_hint_subject, ui_locales, acr_values, params, created_at, expires_at,
+	done, subject, session_id, auth_time, amr, code_hash, code_expires_at`
+
+func scanAuthRequest(row pgx.CollectableRow) (storage.AuthRequest, error) {
+	var (
+		r                                             storage.AuthRequest
+		createdAt, expiresAt, authTime, codeExpiresAt pgtype.Timestamptz
+	)
+	err := row.Scan(&r.ID, &r.ClientID, &r.RedirectURI, &r.Scopes, &r.ResponseType,
+		&r.ResponseMode, &r.State, &r.Nonce, &r.CodeChallenge, &r.CodeChallengeMethod, &r.Prompt,
+		&r.MaxAge, &r.LoginHint, &r.IDTokenHintSubject, &r.UILocales, &r.ACRValues, &r.Params,
+		&createdAt, &expiresAt, &r.Done, &r.Subject, &r.SessionID, &authTime, &r.AMR,
+		&r.CodeHash, &codeExpiresAt)
+	r.CreatedAt, r.ExpiresAt = utc(createdAt), utc(expiresAt)
+	r.AuthTime, r.CodeExpiresAt = utc(authTime), utc(codeExpiresAt)
+	return r, err
+}
+
+// CreateAuthRequest stores a new pending authorization request;
+// ErrNotFound if its client does not exist, ErrAlreadyExists if the ID is
+// taken. Completion and code fields of r are stored as given.
+func (s *Store) CreateAuthRequest(ctx context.Context, r storage.AuthRequest) error {
+	const q = `INSERT INTO auth_requests (` + authRequestColumns + `) VALUES (
+		@id, @client_id, @redirect_uri, @scopes, @response_type, @response_mode,
+		@state, @nonce, @code_challenge, @code_challenge_method, @prompt, @max_age, @login_hint,
+		@id_token_hint_subject, @ui_locales, @acr_values, @params, @created_at, @expires_at,
+		@done, @subject, @session_id, @auth_time, @amr, @code_hash, @code_expires_at)`
+	args := pgx.NamedArgs{
+		"id":                    r.ID,
+		"client_id":             r.ClientID,
+		"redirect_uri":          r.RedirectURI,
+		"scopes":                r.Scopes,
+		"response_type":         r.ResponseType,
+		"response_mode":         r.ResponseMode,
+		"state":                 r.State,
+		"nonce":                 r.Nonce,
+		"code_challenge":        r.CodeChallenge,
+		"code_challenge_method": r.CodeChallengeMethod,
+		"prompt":                r.Prompt,
+		"max_age":               r.MaxAge,
+		"login_hint":            r.LoginHint,
+		"id_token_hint_subject": r.IDTokenHintSubject,
+		"ui_locales":            r.UILocales,
+		"acr_values":            r.ACRValues,
+		"params":                r.Params,
+		"created_at":            ts(r.CreatedAt),
+		"expires_at":            ts(r.ExpiresAt),
+		"done":                  r.Done,
+		"subject":               r.Subject,
+		"session_id":            r.SessionID,
+		"auth_time":             ts(r.AuthTime),
+		"amr":                   r.AMR,
+		"code_hash":             r.CodeHash,
+		"code_expires_at":       ts(r.CodeExpiresAt),
+	}
+	if _, err := s.pool.Exec(ctx, q, args); err != nil {
+		return dbErr("create auth request", err)
+	}
+	return nil
+}
+
+// GetAuthRequest loads a request that has not expired by the wall clock.
+func (s *Store) GetAuthRequest(ctx context.Context, id string) (storage.AuthRequest, error) {
+	const q = `SELECT ` + authRequestColumns + ` FROM auth_requests WHERE id = $1 AND expires_at > $2`
+	rows, _ := s.pool.Query(ctx, q, id, time.Now())
+	r, err := pgx.CollectExactlyOneRow(rows, scanAuthRequest)
+	if err != nil {
+		return storage.AuthRequest{}, dbErr("get auth request", err)
+	}
+	return r, nil
+}
+
+// SaveAuthCode attaches the digest of an issued authorization code to a
+// completed request that has not expired by the wall clock; ErrNotFound
+// otherwise, ErrAlreadyExists if another request holds the digest.
+func (s *Store) SaveAuthCode(ctx context.Context, authRequestID string, codeHash []byte, expiresAt time.Time) error {
+	const q = `UPDATE auth_requests SET code_hash = $2, code_expires_at = $3
+		WHERE id = $1 AND done AND expires_at > $4`
+	tag, err := s.pool.Exec(ctx, q, authRequestID, codeHash, ts(expiresAt), time.Now())
+	if err != nil {
+		return dbErr("save auth code", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return notFound("save auth code")
+	}
+	return nil
+}
+
+// GetAuthRequestByCode loads the completed request holding the code
+// digest if the code has not expired; a redeemed code's request is gone.
+func (s *Store) GetAuthRequestByCode(ctx context.Context, codeHash []byte, now time.Time) (storage.AuthRequest, error) {
+	const q = `SELECT ` + authRequestColumns + ` FROM auth_requests
+		WHERE code_hash = $1 AND done AND code_expires_at > $2`
+	rows, _ := s.pool.Query(ctx, q, codeHash, now)
+	r, err := pgx.CollectExactlyOneRow(rows, scanAuthRequest)
+	if err != nil {
+		return storage.AuthRequest{}, dbErr("get auth request by code", err)
+	}
+	return r, nil
+}
+
+// DeleteAuthRequest removes a request; ErrNotFound if it does not exist.
+func (s *Store) DeleteAuthRequest(ctx context.Context, id string) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM auth_requests WHERE id = $1`, id)
+	if err != nil {
+		return dbErr("delete auth request", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return notFound("delete auth request")
+	}
+	return nil
+}

@@ -1,0 +1,167 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dingbridge/dingbridge/storage"
+)
+
+// CompleteLogin commits one successful login in one transaction: it
+// resolves the identity to a user (creating user and binding on a first
+// login), creates or replaces the session, and marks the authorization
+// request done. A request that is unknown, expired or already done yields
+// ErrNotFound and nothing is written.
+//
+// Two first logins of the same person at once cannot create two users:
+// the binding is inserted with ON CONFLICT DO NOTHING, which waits for a
+// concurrent insert of the same identity to commit, and the loser re-reads
+// and updates the winner's binding.
+func (s *Store) CompleteLogin(ctx context.Context, c storage.LoginCompletion) (storage.User, error) {
+	var user storage.User
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		if c.Identity != nil {
+			user, err = resolveIdentity(ctx, tx, *c.Identity, c.NewSubject, c.Now)
+		} else {
+			user, err = getUser(ctx, tx, c.Subject)
+		}
+		if err != nil {
+			return err
+		}
+		return finishLogin(ctx, tx, c, user.Subject)
+	})
+	if err != nil {
+		return storage.User{}, dbErr("complete login", err)
+	}
+	return user, nil
+}
+
+// resolveIdentity returns the user an identity belongs to, updating the
+// binding and the user's profile, or creates both with newSubject.
+func resolveIdentity(ctx context.Context, tx pgx.Tx, id storage.Identity, newSubject string, now time.Time) (storage.User, error) {
+	b, err := loginBinding(ctx, tx, id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		u, created, err := createIdentity(ctx, tx, id, newSubject, now)
+		if err != nil || created {
+			return u, err
+		}
+		// A concurrent login inserted the identity first and has
+		// committed; its binding is visible to the next statement.
+		b, err = loginBinding(ctx, tx, id)
+	}
+	if err != nil {
+		return storage.User{}, err
+	}
+	return updateIdentity(ctx, tx, b.id, id, now)
+}
+
+// loginBinding finds the identity's binding by the FindBinding rules and,
+// when (CorpID, UserID) finds none, by UnionID within the same corp: a
+// binding made before the user id was known belongs to the same person,
+// and a new binding would collide with it.
+func loginBinding(ctx context.Context, tx pgx.Tx, id storage.Identity) (binding, error) {
+	b, err := findBinding(ctx, tx, id)
+	if errors.Is(err, pgx.ErrNoRows) && id.CorpID != "" && id.UserID != "" && id.UnionID != "" {
+		return bindingByCorpUnionID(ctx, tx, id.CorpID, id.UnionID)
+	}
+	return b, err
+}
+
+// createIdentity inserts the binding and, only if the binding was new, the
+// user, in one statement (the binding's foreign key is checked at the end
+// of the statement, after the user exists). created is false when a
+// binding with one of the identity's keys already exists.
+func createIdentity(ctx context.Context, tx pgx.Tx, id storage.Identity, subject string, now time.Time) (u storage.User, created bool, err error) {
+	if subject == "" {
+		return storage.User{}, false, errors.New("new subject is empty")
+	}
+	const q = `WITH b AS (
+		INSERT INTO bindings (corp_id, user_id, union_id, subject, profile,
+			created_at, updated_at, last_login_at)
+		VALUES (@corp_id, @user_id, @union_id, @subject, @profile, @now, @now, @now)
+		ON CONFLICT DO NOTHING
+		RETURNING subject
+	)
+	INSERT INTO users (subject, profile, created_at, updated_at)
+	SELECT subject, @profile::jsonb, @now::timestamptz, @now::timestamptz FROM b
+	RETURNING ` + userColumns
+	rows, _ := tx.Query(ctx, q, pgx.NamedArgs{
+		"corp_id":  id.CorpID,
+		"user_id":  id.UserID,
+		"union_id": id.UnionID,
+		"subject":  subject,
+		"profile":  id.Profile,
+		"now":      ts(now),
+	})
+	u, err = pgx.CollectExactlyOneRow(rows, scanUser)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return storage.User{}, false, nil
+	}
+	return u, err == nil, err
+}
+
+// updateIdentity records a login on an existing binding: the identity's
+// non-empty ids (within the binding's corp), its profile and the login
+// time go to the binding, the profile to the user.
+func updateIdentity(ctx context.Context, tx pgx.Tx, bindingID int64, id storage.Identity, now time.Time) (storage.User, error) {
+	const q = `WITH b AS (
+		UPDATE bindings SET
+			user_id = CASE WHEN @user_id <> '' AND corp_id = @corp_id THEN @user_id ELSE user_id END,
+			union_id = CASE WHEN @union_id <> '' AND corp_id = @corp_id THEN @union_id ELSE union_id END,
+			profile = @profile, updated_at = @now, last_login_at = @now
+		WHERE id = @id
+		RETURNING subject
+	)
+	UPDATE users SET profile = @profile, updated_at = @now
+	FROM b WHERE users.subject = b.subject
+	RETURNING users.subject, users.profile, users.created_at, users.updated_at`
+	rows, _ := tx.Query(ctx, q, pgx.NamedArgs{
+		"id":       bindingID,
+		"corp_id":  id.CorpID,
+		"user_id":  id.UserID,
+		"union_id": id.UnionID,
+		"profile":  id.Profile,
+		"now":      ts(now),
+	})
+	return pgx.CollectExactlyOneRow(rows, scanUser)
+}
+
+// finishLogin creates or replaces the session and marks the request done,
+// in one round trip.
+func finishLogin(ctx context.Context, tx pgx.Tx, c storage.LoginCompletion, subject string) error {
+	const sessionSQL = `INSERT INTO sessions (id, subject, auth_time, amr, corp_id, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (id) DO UPDATE SET subject = excluded.subject, auth_time = excluded.auth_time,
+			amr = excluded.amr, corp_id = excluded.corp_id, created_at = excluded.created_at,
+			expires_at = excluded.expires_at`
+	const requestSQL = `UPDATE auth_requests
+		SET done = true, subject = $2, session_id = $3, auth_time = $4, amr = $5
+		WHERE id = $1 AND NOT done AND expires_at > $6`
+	se := c.Session
+	var batch pgx.Batch
+	batch.Queue(sessionSQL, se.ID, subject, ts(se.AuthTime), se.AMR, se.CorpID, ts(se.CreatedAt), ts(se.ExpiresAt))
+	if c.AuthRequestID != "" {
+		batch.Queue(requestSQL, c.AuthRequestID, subject, se.ID, ts(c.AuthTime), c.AMR, c.Now)
+	}
+	br := tx.SendBatch(ctx, &batch)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return fmt.Errorf("save session: %w", err)
+	}
+	if c.AuthRequestID == "" {
+		return br.Close()
+	}
+	tag, err := br.Exec()
+	if err != nil {
+		return fmt.Errorf("complete auth request: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("complete auth request: %w", storage.ErrNotFound)
+	}
+	return br.Close()
+}

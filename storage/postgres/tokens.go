@@ -1,0 +1,291 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/dingbridge/dingbridge/storage"
+)
+
+// issueArgs names the columns of the tokens of one TokenIssue: a_* for the
+// access token, r_* for the refresh token, and has_refresh telling whether
+// there is one. The insert statements cast every parameter because they
+// insert from a SELECT, where Postgres cannot infer parameter types from
+// the target columns.
+func issueArgs(issue storage.TokenIssue) pgx.NamedArgs {
+	a := issue.Access
+	args := pgx.NamedArgs{
+		"a_id":         a.ID,
+		"a_client_id":  a.ClientID,
+		"a_subject":    a.Subject,
+		"a_audience":   a.Audience,
+		"a_scopes":     a.Scopes,
+		"a_session_id": a.SessionID,
+		"a_family_id":  a.FamilyID,
+		"a_auth_time":  ts(a.AuthTime),
+		"a_amr":        a.AMR,
+		"a_created_at": ts(a.CreatedAt),
+		"a_expires_at": ts(a.ExpiresAt),
+		"has_refresh":  issue.Refresh != nil,
+	}
+	var r storage.RefreshToken
+	if issue.Refresh != nil {
+		r = *issue.Refresh
+	}
+	args["r_id"] = r.ID
+	args["r_token_hash"] = r.TokenHash
+	args["r_family_id"] = r.FamilyID
+	args["r_client_id"] = r.ClientID
+	args["r_subject"] = r.Subject
+	args["r_audience"] = r.Audience
+	args["r_scopes"] = r.Scopes
+	args["r_session_id"] = r.SessionID
+	args["r_auth_time"] = ts(r.AuthTime)
+	args["r_amr"] = r.AMR
+	args["r_created_at"] = ts(r.CreatedAt)
+	args["r_expires_at"] = ts(r.ExpiresAt)
+	args["r_rotated_at"] = tsPtr(r.RotatedAt)
+	args["r_revoked_at"] = tsPtr(r.RevokedAt)
+	return args
+}
+
+// CreateTokens stores tokens issued without an authorization code, in one
+// statement.
+func (s *Store) CreateTokens(ctx context.Context, issue storage.TokenIssue) error {
+	const q = `WITH access AS (
+		INSERT INTO access_tokens (id, client_id, subject, audience, scopes, session_id, family_id,
+			auth_time, amr, created_at, expires_at)
+		VALUES (@a_id, @a_client_id, @a_subject, @a_audience, @a_scopes, @a_session_id, @a_family_id,
+			@a_auth_time, @a_amr, @a_created_at, @a_expires_at)
+	)
+	INSERT INTO refresh_tokens (id, token_hash, family_id, client_id, subject, audience, scopes,
+		session_id, auth_time, amr, created_at, expires_at, rotated_at, revoked_at)
+	SELECT @r_id::text, @r_token_hash::bytea, @r_family_id::text, @r_client_id::text,
+		@r_subject::text, @r_audience::text[], @r_scopes::text[], @r_session_id::text,
+		@r_auth_time::timestamptz, @r_amr::text[], @r_created_at::timestamptz,
+		@r_expires_at::timestamptz, @r_rotated_at::timestamptz, @r_revoked_at::timestamptz
+	WHERE @has_refresh::boolean`
+	if _, err := s.pool.Exec(ctx, q, issueArgs(issue)); err != nil {
+		return dbErr("create tokens", err)
+	}
+	return nil
+}
+
+// RedeemAuthCode deletes the completed request holding the unexpired code
+// digest and stores the issued tokens, in one statement: the DELETE …
+// RETURNING decides, so of concurrent callers with the same code exactly
+// one inserts tokens; the others, and callers with an unknown, expired or
+// redeemed code, get ErrNotFound.
+func (s *Store) RedeemAuthCode(ctx context.Context, codeHash []byte, now time.Time, issue storage.TokenIssue) error {
+	const q = `WITH redeemed AS (
+		DELETE FROM auth_requests
+		WHERE code_hash = @code_hash AND done AND code_expires_at > @now
+		RETURNING id
+	), access AS (
+		INSERT INTO access_tokens (id, client_id, subject, audience, scopes, session_id, family_id,
+			auth_time, amr, created_at, expires_at)
+		SELECT @a_id::text, @a_client_id::text, @a_subject::text, @a_audience::text[],
+			@a_scopes::text[], @a_session_id::text, @a_family_id::text, @a_auth_time::timestamptz,
+			@a_amr::text[], @a_created_at::timestamptz, @a_expires_at::timestamptz
+		FROM redeemed
+	), refresh AS (
+		INSERT INTO refresh_tokens (id, token_hash, family_id, client_id, subject, audience, scopes,
+			session_id, auth_time, amr, created_at, expires_at, rotated_at, revoked_at)
+		SELECT @r_id::text, @r_token_hash::bytea, @r_family_id::text, @r_client_id::text,
+			@r_subject::text, @r_audience::text[], @r_scopes::text[], @r_session_id::text,
+			@r_auth_time::timestamptz, @r_amr::text[], @r_created_at::timestamptz,
+			@r_expires_at::timestamptz, @r_rotated_at::timestamptz, @r_revoked_at::timestamptz
+		FROM redeemed WHERE @has_refresh::boolean
+	)
+	SELECT count(*) FROM redeemed`
+	args := issueArgs(issue)
+	args["code_hash"] = codeHash
+	args["now"] = now
+	var n int
+	if err := s.pool.QueryRow(ctx, q, args).Scan(&n); err != nil {
+		return dbErr("redeem auth code", err)
+	}
+	if n == 0 {
+		return notFound("redeem auth code")
+	}
+	return nil
+}
+
+// accessColumns is the column list scanAccessToken reads, in order.
+const accessColumns = `id, client_id, subject, audience, scopes, session_id, family_id,
+	auth_time, amr, created_at, expires_at`
+
+func scanAccessToken(row pgx.CollectableRow) (storage.AccessToken, error) {
+	var (
+		a                             storage.AccessToken
+		authTime, createdAt, expireAt pgtype.Timestamptz
+	)
+	err := row.Scan(&a.ID, &a.ClientID, &a.Subject, &a.Audience, &a.Scopes, &a.SessionID,
+		&a.FamilyID, &authTime, &a.AMR, &createdAt, &expireAt)
+	a.AuthTime, a.CreatedAt, a.ExpiresAt = utc(authTime), utc(createdAt), utc(expireAt)
+	return a, err
+}
+
+// GetAccessToken loads an unexpired access token by ID (revoked ones are
+// deleted).
+func (s *Store) GetAccessToken(ctx context.Context, id string, now time.Time) (storage.AccessToken, error) {
+	const q = `SELECT ` + accessColumns + ` FROM access_tokens WHERE id = $1 AND expires_at > $2`
+	rows, _ := s.pool.Query(ctx, q, id, now)
+	a, err := pgx.CollectExactlyOneRow(rows, scanAccessToken)
+	if err != nil {
+		return storage.AccessToken{}, dbErr("get access token", err)
+	}
+	return a, nil
+}
+
+// RevokeAccessToken deletes one access token; ErrNotFound if absent.
+func (s *Store) RevokeAccessToken(ctx context.Context, id string) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM access_tokens WHERE id = $1`, id)
+	if err != nil {
+		return dbErr("revoke access token", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return notFound("revoke access token")
+	}
+	return nil
+}
+
+// refreshColumns is the column list scanRefreshToken reads, in order.
+const refreshColumns = `id, token_hash, family_id, client_id, subject, audience, scopes,
+	session_id, auth_time, amr, created_at, expires_at, rotated_at, revoked_at`
+
+func scanRefreshToken(row pgx.CollectableRow) (storage.RefreshToken, error) {
+	var (
+		r                                                    storage.RefreshToken
+		authTime, createdAt, expiresAt, rotatedAt, revokedAt pgtype.Timestamptz
+	)
+	err := row.Scan(&r.ID, &r.TokenHash, &r.FamilyID, &r.ClientID, &r.Subject, &r.Audience,
+		&r.Scopes, &r.SessionID, &authTime, &r.AMR, &createdAt, &expiresAt, &rotatedAt, &revokedAt)
+	r.AuthTime, r.CreatedAt, r.ExpiresAt = utc(authTime), utc(createdAt), utc(expiresAt)
+	r.RotatedAt, r.RevokedAt = utcPtr(rotatedAt), utcPtr(revokedAt)
+	return r, err
+}
+
+// GetRefreshToken loads a refresh token by digest if it is unexpired, not
+// rotated and not revoked. A rotated token revokes its family and yields
+// ErrTokenReused.
+func (s *Store) GetRefreshToken(ctx context.Context, tokenHash []byte, now time.Time) (storage.RefreshToken, error) {
+	const q = `SELECT ` + refreshColumns + ` FROM refresh_tokens WHERE token_hash = $1`
+	rows, _ := s.pool.Query(ctx, q, tokenHash)
+	r, err := pgx.CollectExactlyOneRow(rows, scanRefreshToken)
+	if err != nil {
+		return storage.RefreshToken{}, dbErr("get refresh token", err)
+	}
+	switch {
+	case r.RotatedAt != nil:
+		if err := s.revokeFamily(ctx, r.FamilyID, now); err != nil {
+			return storage.RefreshToken{}, fmt.Errorf("postgres: get refresh token: %w", err)
+		}
+		return storage.RefreshToken{}, fmt.Errorf("postgres: get refresh token: %w", storage.ErrTokenReused)
+	case r.RevokedAt != nil || !r.ExpiresAt.After(now):
+		return storage.RefreshToken{}, notFound("get refresh token")
+	}
+	return r, nil
+}
+
+// RotateRefreshToken marks the token with oldHash rotated and stores issue.
+// The conditional UPDATE decides: of concurrent callers exactly one matches
+// the row while it is unrotated, and stores the new tokens in the same
+// statement. Otherwise a rotated token revokes its family and yields
+// ErrTokenReused; an unknown, expired or revoked one yields ErrNotFound.
+func (s *Store) RotateRefreshToken(ctx context.Context, oldHash []byte, now time.Time, issue storage.TokenIssue) error {
+	const q = `WITH rotated AS (
+		UPDATE refresh_tokens SET rotated_at = @now
+		WHERE token_hash = @old_hash AND rotated_at IS NULL AND revoked_at IS NULL
+			AND expires_at > @now
+		RETURNING family_id
+	), access AS (
+		INSERT INTO access_tokens (id, client_id, subject, audience, scopes, session_id, family_id,
+			auth_time, amr, created_at, expires_at)
+		SELECT @a_id::text, @a_client_id::text, @a_subject::text, @a_audience::text[],
+			@a_scopes::text[], @a_session_id::text, @a_family_id::text, @a_auth_time::timestamptz,
+			@a_amr::text[], @a_created_at::timestamptz, @a_expires_at::timestamptz
+		FROM rotated
+	), refresh AS (
+		INSERT INTO refresh_tokens (id, token_hash, family_id, client_id, subject, audience, scopes,
+			session_id, auth_time, amr, created_at, expires_at, rotated_at, revoked_at)
+		SELECT @r_id::text, @r_token_hash::bytea, @r_family_id::text, @r_client_id::text,
+			@r_subject::text, @r_audience::text[], @r_scopes::text[], @r_session_id::text,
+			@r_auth_time::timestamptz, @r_amr::text[], @r_created_at::timestamptz,
+			@r_expires_at::timestamptz, @r_rotated_at::timestamptz, @r_revoked_at::timestamptz
+		FROM rotated WHERE @has_refresh::boolean
+	)
+	SELECT count(*) FROM rotated`
+	args := issueArgs(issue)
+	args["old_hash"] = oldHash
+	args["now"] = now
+	var n int
+	if err := s.pool.QueryRow(ctx, q, args).Scan(&n); err != nil {
+		return dbErr("rotate refresh token", err)
+	}
+	if n == 1 {
+		return nil
+	}
+
+	// The token was not rotatable. rotated_at is never cleared, so a
+	// token seen rotated now was rotated when the UPDATE skipped it.
+	var (
+		familyID  string
+		rotatedAt pgtype.Timestamptz
+	)
+	err := s.pool.QueryRow(ctx, `SELECT family_id, rotated_at FROM refresh_tokens WHERE token_hash = $1`,
+		oldHash).Scan(&familyID, &rotatedAt)
+	if err != nil {
+		return dbErr("rotate refresh token", err)
+	}
+	if !rotatedAt.Valid {
+		return notFound("rotate refresh token") // expired or revoked
+	}
+	if err := s.revokeFamily(ctx, familyID, now); err != nil {
+		return fmt.Errorf("postgres: rotate refresh token: %w", err)
+	}
+	return fmt.Errorf("postgres: rotate refresh token: %w", storage.ErrTokenReused)
+}
+
+// revokeFamily revokes every token of a refresh family not revoked yet and
+// deletes the access tokens issued from it, in one statement.
+func (s *Store) revokeFamily(ctx context.Context, familyID string, now time.Time) error {
+	const q = `WITH revoked AS (
+		UPDATE refresh_tokens SET revoked_at = $2
+		WHERE family_id = $1 AND revoked_at IS NULL
+	)
+	DELETE FROM access_tokens WHERE family_id = $1 AND family_id <> ''`
+	if _, err := s.pool.Exec(ctx, q, familyID, now); err != nil {
+		return dbErr("revoke refresh family", err)
+	}
+	return nil
+}
+
+// RevokeRefreshFamily revokes every refresh token of a family and deletes
+// the access tokens issued from it.
+func (s *Store) RevokeRefreshFamily(ctx context.Context, familyID string) error {
+	return s.revokeFamily(ctx, familyID, time.Now())
+}
+
+// RevokeSessionTokens revokes every refresh family with a token bound to
+// the session and deletes the access tokens bound to the session or issued
+// from those families, in one statement.
+func (s *Store) RevokeSessionTokens(ctx context.Context, sessionID string) error {
+	const q = `WITH families AS (
+		SELECT DISTINCT family_id FROM refresh_tokens
+		WHERE session_id = $1 AND $1 <> '' AND family_id <> ''
+	), revoked AS (
+		UPDATE refresh_tokens SET revoked_at = $2
+		WHERE family_id IN (SELECT family_id FROM families) AND revoked_at IS NULL
+	)
+	DELETE FROM access_tokens
+	WHERE $1 <> '' AND (session_id = $1 OR family_id IN (SELECT family_id FROM families))`
+	if _, err := s.pool.Exec(ctx, q, sessionID, time.Now()); err != nil {
+		return dbErr("revoke session tokens", err)
+	}
+	return nil
+}
