@@ -1,0 +1,508 @@
+package provider
+
+import (
+	"context"
+	"crypto"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/dingbridge/dingbridge/storage"
+)
+
+// keyReloadInterval bounds how long a replica may serve a key set without
+// looking at storage, so every replica publishes a key another created.
+const keyReloadInterval = time.Minute
+
+// KeyConfig configures a KeyManager.
+type KeyConfig struct {
+	Storage storage.Storage
+	// EncryptionKey is the 32-byte AES-256-GCM key private keys are
+	// encrypted with at rest.
+	EncryptionKey []byte
+	// Algorithm is "RS256" (default) or "ES256".
+	Algorithm string
+	// RotationPeriod is how long a key signs before its successor takes
+	// over; default 720h.
+	RotationPeriod time.Duration
+	// TokenLifetime is the longest lifetime of a token the keys sign. A
+	// next key is published at least this long before it signs, and a
+	// previous key stays published this long after it stopped signing.
+	TokenLifetime time.Duration
+	Logger        *slog.Logger
+	Now           func() time.Time
+}
+
+// KeyState is where a key is in its life.
+type KeyState string
+
+// Key states.
+const (
+	// KeyNext is published but does not sign yet.
+	KeyNext KeyState = "next"
+	// KeyActive signs new tokens.
+	KeyActive KeyState = "active"
+	// KeyRetiring no longer signs but is published until tokens it
+	// signed have expired.
+	KeyRetiring KeyState = "retiring"
+)
+
+// KeyInfo describes one signing key, without its private part.
+type KeyInfo struct {
+	ID          string
+	Algorithm   string
+	Generation  int64
+	CreatedAt   time.Time
+	ActivatesAt time.Time
+	RetiresAt   time.Time
+	State       KeyState
+}
+
+// KeyManager creates, rotates, publishes and serves signing keys stored
+// through storage.Storage. Private keys are decrypted once and kept in
+// memory. Replicas sharing one store converge on the same keys: a key's
+// Generation is unique, so when two replicas race to create the next key,
+// one gets storage.ErrAlreadyExists and reloads.
+type KeyManager struct {
+	store  storage.Storage
+	aead   cipher.AEAD
+	alg    jose.SignatureAlgorithm
+	period time.Duration
+	lead   time.Duration
+	log    *slog.Logger
+	now    func() time.Time
+
+	// mu guards the fields below.
+	mu sync.Mutex
+	// keys is the key set as last loaded, ordered by Generation.
+	keys     []storage.SigningKey
+	loadedAt time.Time
+	// signers caches decrypted private keys by key ID.
+	signers map[string]crypto.Signer
+	// publics caches parsed public keys by key ID.
+	publics map[string]jose.JSONWebKey
+}
+
+// NewKeyManager validates cfg and returns a KeyManager. It does not touch
+// storage; keys are created on first use or by Rotate.
+func NewKeyManager(cfg KeyConfig) (*KeyManager, error) {
+	if cfg.Storage == nil {
+		return nil, errors.New("key manager: storage is required")
+	}
+	if len(cfg.EncryptionKey) != 32 {
+		return nil, errors.New("key manager: encryption key must be 32 bytes")
+	}
+	block, err := aes.NewCipher(cfg.EncryptionKey)
+	if err != nil {
+		return nil, fmt.Errorf("key manager: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("key manager: %w", err)
+	}
+	alg := jose.RS256
+	switch cfg.Algorithm {
+	case "", "RS256":
+	case "ES256":
+		alg = jose.ES256
+	default:
+		return nil, fmt.Errorf("key manager: unsupported signing algorithm %q", cfg.Algorithm)
+	}
+	if cfg.RotationPeriod == 0 {
+		cfg.RotationPeriod = 720 * time.Hour
+	}
+	if cfg.TokenLifetime <= 0 {
+		return nil, errors.New("key manager: token lifetime must be positive")
+	}
+	if cfg.RotationPeriod < 2*cfg.TokenLifetime {
+		return nil, errors.New("key manager: rotation period must be at least twice the token lifetime")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &KeyManager{
+		store:   cfg.Storage,
+		aead:    aead,
+		alg:     alg,
+		period:  cfg.RotationPeriod,
+		lead:    cfg.TokenLifetime,
+		log:     cfg.Logger,
+		now:     cfg.Now,
+		signers: make(map[string]crypto.Signer),
+		publics: make(map[string]jose.JSONWebKey),
+	}, nil
+}
+
+// List reloads the key set from storage and describes every published key.
+func (m *KeyManager) List(ctx context.Context) ([]KeyInfo, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.reloadLocked(ctx); err != nil {
+		return nil, err
+	}
+	now := m.now()
+	active, _ := m.activeLocked(now)
+	var infos []KeyInfo
+	for _, k := range m.publishedLocked(now) {
+		state := KeyRetiring
+		switch {
+		case k.ID == active.ID:
+			state = KeyActive
+		case k.ActivatesAt.After(now):
+			state = KeyNext
+		}
+		infos = append(infos, KeyInfo{
+			ID: k.ID, Algorithm: k.Algorithm, Generation: k.Generation,
+			CreatedAt: k.CreatedAt, ActivatesAt: k.ActivatesAt, RetiresAt: k.RetiresAt, State: state,
+		})
+	}
+	return infos, nil
+}
+
+// Rotate publishes a new next key, activating one token lifetime from now,
+// unless a next key is already waiting to activate.
+func (m *KeyManager) Rotate(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.reloadLocked(ctx); err != nil {
+		return err
+	}
+	now := m.now()
+	for _, k := range m.keys {
+		if k.ActivatesAt.After(now) {
+			return nil
+		}
+	}
+	return m.createLocked(ctx, now.Add(m.lead))
+}
+
+// maintain makes sure a key can sign and publishes the next key when the
+// active one is due for rotation. It is what Provider.Run calls on a
+// schedule.
+func (m *KeyManager) maintain(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.reloadLocked(ctx); err != nil {
+		return err
+	}
+	return m.ensureLocked(ctx)
+}
+
+func (m *KeyManager) ensureLocked(ctx context.Context) error {
+	now := m.now()
+	active, ok := m.activeLocked(now)
+	if !ok {
+		// First start, or every key outlived its signing window: a key
+		// that signs at once is the only way to keep issuing tokens.
+		return m.createLocked(ctx, now)
+	}
+	if now.Before(active.ActivatesAt.Add(m.period - m.lead)) {
+		return nil
+	}
+	for _, k := range m.keys {
+		if k.Generation > active.Generation {
+			return nil
+		}
+	}
+	return m.createLocked(ctx, now.Add(m.lead))
+}
+
+// createLocked generates and stores the next generation of key. A lost
+// race with another replica is not an error: the winner's key is loaded.
+func (m *KeyManager) createLocked(ctx context.Context, activatesAt time.Time) error {
+	var gen int64 = 1
+	if n := len(m.keys); n > 0 {
+		gen = m.keys[n-1].Generation + 1
+	}
+	k, signer, err := m.generate(gen, activatesAt)
+	if err != nil {
+		return err
+	}
+	err = m.store.CreateSigningKey(ctx, k)
+	if errors.Is(err, storage.ErrAlreadyExists) {
+		m.log.InfoContext(ctx, "signing key created by another replica", "generation", gen)
+		return m.reloadLocked(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("create signing key: %w", err)
+	}
+	m.log.InfoContext(ctx, "signing key created", "kid", k.ID, "generation", gen, "activates_at", k.ActivatesAt)
+	m.signers[k.ID] = signer
+	return m.reloadLocked(ctx)
+}
+
+func (m *KeyManager) generate(gen int64, activatesAt time.Time) (storage.SigningKey, crypto.Signer, error) {
+	var signer crypto.Signer
+	var err error
+	switch m.alg {
+	case jose.ES256:
+		signer, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	default:
+		signer, err = rsa.GenerateKey(rand.Reader, 2048)
+	}
+	if err != nil {
+		return storage.SigningKey{}, nil, fmt.Errorf("generate signing key: %w", err)
+	}
+	id := randomString(16)
+	der, err := x509.MarshalPKCS8PrivateKey(signer)
+	if err != nil {
+		return storage.SigningKey{}, nil, fmt.Errorf("marshal signing key: %w", err)
+	}
+	sealed, err := m.seal(id, der)
+	if err != nil {
+		return storage.SigningKey{}, nil, err
+	}
+	jwk := jose.JSONWebKey{Key: signer.Public(), KeyID: id, Algorithm: string(m.alg), Use: "sig"}
+	pub, err := jwk.MarshalJSON()
+	if err != nil {
+		return storage.SigningKey{}, nil, fmt.Errorf("marshal public key: %w", err)
+	}
+	now := m.now().UTC()
+	return storage.SigningKey{
+		ID:                  id,
+		Generation:          gen,
+		Algorithm:           string(m.alg),
+		PrivateKeyEncrypted: sealed,
+		PublicKeyJWK:        pub,
+		CreatedAt:           now,
+		ActivatesAt:         activatesAt.UTC(),
+		// The key signs for at most period+lead from activation, and
+		// what it signed last must stay verifiable for another lead.
+		RetiresAt: activatesAt.Add(m.period + 2*m.lead).UTC(),
+	}, signer, nil
+}
+
+// seal encrypts a private key with AES-256-GCM, a random nonce and the key
+// ID as additional data, so a ciphertext cannot be moved to another key.
+func (m *KeyManager) seal(id string, plain []byte) ([]byte, error) {
+	nonce := make([]byte, m.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, fmt.Errorf("seal signing key: %w", err)
+	}
+	return m.aead.Seal(nonce, nonce, plain, []byte(id)), nil
+}
+
+func (m *KeyManager) open(id string, sealed []byte) ([]byte, error) {
+	n := m.aead.NonceSize()
+	if len(sealed) < n {
+		return nil, errors.New("open signing key: ciphertext too short")
+	}
+	plain, err := m.aead.Open(nil, sealed[:n], sealed[n:], []byte(id))
+	if err != nil {
+		return nil, fmt.Errorf("open signing key %s: %w", id, err)
+	}
+	return plain, nil
+}
+
+func (m *KeyManager) reloadLocked(ctx context.Context) error {
+	keys, err := m.store.ListSigningKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("list signing keys: %w", err)
+	}
+	slices.SortFunc(keys, func(a, b storage.SigningKey) int { return int(a.Generation - b.Generation) })
+	m.keys = keys
+	m.loadedAt = m.now()
+	return nil
+}
+
+// freshLocked reloads the key set when it is older than keyReloadInterval.
+func (m *KeyManager) freshLocked(ctx context.Context) error {
+	now := m.now()
+	if m.keys != nil && now.Sub(m.loadedAt) < keyReloadInterval && !now.Before(m.loadedAt) {
+		return nil
+	}
+	return m.reloadLocked(ctx)
+}
+
+// activeLocked picks the key that signs at now: the newest key that has
+// activated and is still inside its signing window (it must stay
+// verifiable for one token lifetime before it retires). When none is, a
+// published next key is used early rather than leaving nothing to sign.
+func (m *KeyManager) activeLocked(now time.Time) (storage.SigningKey, bool) {
+	for i := len(m.keys) - 1; i >= 0; i-- {
+		k := m.keys[i]
+		if !k.ActivatesAt.After(now) && now.Before(k.RetiresAt.Add(-m.lead)) {
+			return k, true
+		}
+	}
+	for _, k := range m.keys {
+		if k.ActivatesAt.After(now) {
+			return k, true
+		}
+	}
+	return storage.SigningKey{}, false
+}
+
+// publishedLocked is the key set published at now: every key not retired.
+func (m *KeyManager) publishedLocked(now time.Time) []storage.SigningKey {
+	var out []storage.SigningKey
+	for _, k := range m.keys {
+		if k.RetiresAt.IsZero() || now.Before(k.RetiresAt) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func (m *KeyManager) signerLocked(k storage.SigningKey) (crypto.Signer, error) {
+	if s, ok := m.signers[k.ID]; ok {
+		return s, nil
+	}
+	der, err := m.open(k.ID, k.PrivateKeyEncrypted)
+	if err != nil {
+		return nil, err
+	}
+	parsed, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		return nil, fmt.Errorf("parse signing key %s: %w", k.ID, err)
+	}
+	s, ok := parsed.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("parse signing key %s: not a signer", k.ID)
+	}
+	m.signers[k.ID] = s
+	return s, nil
+}
+
+func (m *KeyManager) publicLocked(k storage.SigningKey) (jose.JSONWebKey, error) {
+	if p, ok := m.publics[k.ID]; ok {
+		return p, nil
+	}
+	var jwk jose.JSONWebKey
+	if err := jwk.UnmarshalJSON(k.PublicKeyJWK); err != nil {
+		return jose.JSONWebKey{}, fmt.Errorf("parse public key %s: %w", k.ID, err)
+	}
+	jwk.KeyID, jwk.Algorithm, jwk.Use = k.ID, k.Algorithm, "sig"
+	m.publics[k.ID] = jwk
+	return jwk, nil
+}
+
+// SigningKey returns the key that signs now, creating the first key when
+// there is none.
+func (m *KeyManager) SigningKey(ctx context.Context) (op.SigningKey, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.freshLocked(ctx); err != nil {
+		return nil, err
+	}
+	k, ok := m.activeLocked(m.now())
+	if !ok {
+		if err := m.ensureLocked(ctx); err != nil {
+			return nil, err
+		}
+		if k, ok = m.activeLocked(m.now()); !ok {
+			return nil, errors.New("no signing key available")
+		}
+	}
+	s, err := m.signerLocked(k)
+	if err != nil {
+		return nil, err
+	}
+	return signingKey{id: k.ID, alg: jose.SignatureAlgorithm(k.Algorithm), key: s}, nil
+}
+
+// KeySet returns the published public keys.
+func (m *KeyManager) KeySet(ctx context.Context) ([]op.Key, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.freshLocked(ctx); err != nil {
+		return nil, err
+	}
+	return m.keySetLocked()
+}
+
+func (m *KeyManager) keySetLocked() ([]op.Key, error) {
+	var out []op.Key
+	for _, k := range m.publishedLocked(m.now()) {
+		jwk, err := m.publicLocked(k)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, publicKey{jwk: jwk})
+	}
+	return out, nil
+}
+
+// VerifySignature implements oidc.KeySet for tokens this provider issued
+// (id_token_hint, JWT access tokens). An unknown kid triggers one reload,
+// so a key another replica just created is found.
+func (m *KeyManager) VerifySignature(ctx context.Context, jws *jose.JSONWebSignature) ([]byte, error) {
+	if len(jws.Signatures) != 1 {
+		return nil, errors.New("verify signature: expected exactly one signature")
+	}
+	kid := jws.Signatures[0].Header.KeyID
+	m.mu.Lock()
+	jwk, err := m.findLocked(ctx, kid)
+	m.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if jws.Signatures[0].Header.Algorithm != jwk.Algorithm {
+		return nil, errors.New("verify signature: algorithm does not match key")
+	}
+	return jws.Verify(jwk)
+}
+
+func (m *KeyManager) findLocked(ctx context.Context, kid string) (jose.JSONWebKey, error) {
+	if err := m.freshLocked(ctx); err != nil {
+		return jose.JSONWebKey{}, err
+	}
+	for reloaded := false; ; reloaded = true {
+		for _, k := range m.publishedLocked(m.now()) {
+			if k.ID == kid {
+				return m.publicLocked(k)
+			}
+		}
+		if reloaded {
+			return jose.JSONWebKey{}, errors.New("verify signature: unknown key id")
+		}
+		if err := m.reloadLocked(ctx); err != nil {
+			return jose.JSONWebKey{}, err
+		}
+	}
+}
+
+// loaded reports whether a signing key is available, for readiness.
+func (m *KeyManager) loaded() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.activeLocked(m.now())
+	return ok
+}
+
+// signingKey implements op.SigningKey.
+type signingKey struct {
+	id  string
+	alg jose.SignatureAlgorithm
+	key crypto.Signer
+}
+
+func (k signingKey) SignatureAlgorithm() jose.SignatureAlgorithm { return k.alg }
+func (k signingKey) Key() any                                    { return k.key }
+func (k signingKey) ID() string                                  { return k.id }
+
+// publicKey implements op.Key.
+type publicKey struct{ jwk jose.JSONWebKey }
+
+func (k publicKey) ID() string { return k.jwk.KeyID }
+func (k publicKey) Algorithm() jose.SignatureAlgorithm {
+	return jose.SignatureAlgorithm(k.jwk.Algorithm)
+}
+func (k publicKey) Use() string { return "sig" }
+func (k publicKey) Key() any    { return k.jwk.Key }

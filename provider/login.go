@@ -1,0 +1,200 @@
+package provider
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"github.com/dingbridge/dingbridge/storage"
+	"github.com/dingbridge/dingbridge/templates"
+)
+
+// Authenticator is the login step. The provider hands it an authorization
+// request that needs a person to log in; it authenticates them (the
+// DingTalk flows, or a test stub) and calls Provider.FinishLogin.
+//
+// An Authenticator that also implements http.Handler receives every
+// request under /login/ (its own callbacks and form posts).
+type Authenticator interface {
+	ServeLogin(w http.ResponseWriter, r *http.Request, req LoginRequest)
+}
+
+// LoginRequest is what an Authenticator learns about the authorization
+// request it is to complete.
+type LoginRequest struct {
+	AuthRequestID string
+	ClientID      string
+	// ClientName is the client's display name for the login page.
+	ClientName string
+	Scopes     []string
+	Prompt     []string
+	UILocales  []string
+	LoginHint  string
+	// Params holds non-standard authorization parameters (e.g. corp_id).
+	Params map[string]string
+	// MaxAge is max_age in seconds (0 after prompt=login); nil when not
+	// sent.
+	MaxAge *int64
+	// IDTokenHintSubject is the subject of a valid id_token_hint, if any.
+	IDTokenHintSubject string
+	// Policy is the client's login policy (allowed corps, members only…).
+	Policy storage.ClientPolicy
+	// Lang is the page language chosen from ui_locales and
+	// Accept-Language.
+	Lang templates.Lang
+}
+
+// Finish is the result of a successful login.
+type Finish struct {
+	AuthRequestID string
+	// Identity is the DingTalk identity that logged in; it is resolved to
+	// a user (created on first login). When nil, Subject names an
+	// existing user.
+	Identity *storage.Identity
+	Subject  string
+	// AMR lists the authentication methods used (e.g. "qr", "mfa").
+	AMR []string
+	// CorpID is the corp the person logged in through, kept on the
+	// session for client policies.
+	CorpID string
+}
+
+// login is the client's login URL. A browser session that satisfies the
+// request completes it at once; prompt=none without one goes back to the
+// client with login_required; otherwise the Authenticator takes over.
+func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	ar, err := p.store.GetAuthRequest(ctx, r.URL.Query().Get("authRequestID"))
+	if err != nil {
+		p.authRequestLoadError(w, r, err)
+		return
+	}
+	if ar.Done {
+		http.Redirect(w, r, p.callbackURL(ar.ID), http.StatusFound)
+		return
+	}
+	c, err := p.getClient(ctx, ar.ClientID)
+	if err != nil {
+		p.authRequestLoadError(w, r, fmt.Errorf("login: client %q: %w", ar.ClientID, err))
+		return
+	}
+	if s, ok := p.currentSession(ctx, r); ok && sessionSatisfies(ar, c, s, p.now()) {
+		p.finishLogin(w, r, ar, Finish{AuthRequestID: ar.ID, Subject: s.Subject, AMR: s.AMR, CorpID: s.CorpID}, &s)
+		return
+	}
+	if slices.Contains(ar.Prompt, oidc.PromptNone) {
+		p.replyError(w, r, replyTo{redirectURI: ar.RedirectURI, responseMode: ar.ResponseMode, state: ar.State},
+			oidc.ErrLoginRequired().WithDescription("no session satisfies the request"))
+		return
+	}
+	lang := templates.Negotiate(ar.UILocales, r.Header.Get("Accept-Language"))
+	if p.cfg.Authenticator == nil {
+		if err := templates.LoginUnavailable(w, templates.LoginUnavailableData{Lang: lang, RequestID: RequestID(ctx)}); err != nil {
+			p.logger(ctx).ErrorContext(ctx, "render login unavailable page", "err", err)
+		}
+		return
+	}
+	p.cfg.Authenticator.ServeLogin(w, r, LoginRequest{
+		AuthRequestID:      ar.ID,
+		ClientID:           ar.ClientID,
+		ClientName:         c.c.Name,
+		Scopes:             ar.Scopes,
+		Prompt:             ar.Prompt,
+		UILocales:          ar.UILocales,
+		LoginHint:          ar.LoginHint,
+		Params:             ar.Params,
+		MaxAge:             ar.MaxAge,
+		IDTokenHintSubject: ar.IDTokenHintSubject,
+		Policy:             c.c.Policy,
+		Lang:               lang,
+	})
+}
+
+// sessionSatisfies reports whether an existing browser session may
+// complete the request without a new login.
+func sessionSatisfies(ar storage.AuthRequest, c *client, s storage.Session, now time.Time) bool {
+	if slices.Contains(ar.Prompt, oidc.PromptLogin) {
+		return false
+	}
+	if ar.MaxAge != nil && now.Sub(s.AuthTime) > time.Duration(*ar.MaxAge)*time.Second {
+		return false
+	}
+	if ar.MaxAge != nil && *ar.MaxAge == 0 {
+		return false
+	}
+	if ar.IDTokenHintSubject != "" && ar.IDTokenHintSubject != s.Subject {
+		return false
+	}
+	if corps := c.c.Policy.AllowedCorps; len(corps) > 0 && !slices.Contains(corps, s.CorpID) {
+		return false
+	}
+	return true
+}
+
+// FinishLogin completes the authorization request after a successful
+// login: one storage.CompleteLogin transaction resolves the user, creates
+// the browser session and marks the request done; then the session cookie
+// is set and the browser goes to the authorization callback, which issues
+// the code.
+func (p *Provider) FinishLogin(w http.ResponseWriter, r *http.Request, f Finish) {
+	ar, err := p.store.GetAuthRequest(r.Context(), f.AuthRequestID)
+	if err != nil {
+		p.authRequestLoadError(w, r, err)
+		return
+	}
+	if ar.Done {
+		p.errorPage(w, r, http.StatusBadRequest, templates.ErrorExpired, ar.UILocales, errors.New("finish login: request already completed"))
+		return
+	}
+	if f.Identity == nil && f.Subject == "" {
+		p.errorPage(w, r, http.StatusInternalServerError, templates.ErrorInternal, ar.UILocales, errors.New("finish login: neither identity nor subject"))
+		return
+	}
+	p.finishLogin(w, r, ar, f, nil)
+}
+
+// finishLogin commits the login. A fresh login gets a new session (a new
+// ID, so a session ID cannot be fixed in advance); single sign-on reuses
+// the existing session unchanged.
+func (p *Provider) finishLogin(w http.ResponseWriter, r *http.Request, ar storage.AuthRequest, f Finish, reuse *storage.Session) {
+	ctx := r.Context()
+	now := p.now().UTC()
+	session := storage.Session{
+		ID:        newToken(),
+		AuthTime:  now,
+		AMR:       f.AMR,
+		CorpID:    f.CorpID,
+		CreatedAt: now,
+		ExpiresAt: now.Add(p.cfg.SessionTTL),
+	}
+	if reuse != nil {
+		session = *reuse
+	}
+	_, err := p.store.CompleteLogin(ctx, storage.LoginCompletion{
+		AuthRequestID: ar.ID,
+		Identity:      f.Identity,
+		NewSubject:    randomString(16),
+		Subject:       f.Subject,
+		Session:       session,
+		AuthTime:      session.AuthTime,
+		AMR:           session.AMR,
+		Now:           now,
+	})
+	if err != nil {
+		p.authRequestLoadError(w, r, fmt.Errorf("complete login: %w", err))
+		return
+	}
+	cookie, err := p.sessionCookieFor(session)
+	if err != nil {
+		p.errorPage(w, r, http.StatusInternalServerError, templates.ErrorInternal, ar.UILocales, fmt.Errorf("encode session cookie: %w", err))
+		return
+	}
+	p.logger(ctx).InfoContext(ctx, "login completed", "auth_request_id", ar.ID, "client_id", ar.ClientID, "sso", reuse != nil)
+	http.SetCookie(w, cookie)
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, p.callbackURL(ar.ID), http.StatusFound)
+}

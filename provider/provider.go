@@ -1,0 +1,303 @@
+package provider
+
+import (
+	"context"
+	"crypto/hkdf"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gorilla/securecookie"
+	"github.com/rs/cors"
+	"github.com/zitadel/oidc/v3/pkg/op"
+	"golang.org/x/text/language"
+
+	"github.com/dingbridge/dingbridge/storage"
+)
+
+// Config configures a Provider. Zero durations take the defaults noted.
+type Config struct {
+	// Issuer is the exact issuer URL; it may contain a path, under which
+	// every endpoint is mounted. No trailing slash.
+	Issuer  string
+	Storage storage.Storage
+	Logger  *slog.Logger
+	// KeyEncryptionKey (32 bytes) encrypts private signing keys at rest
+	// (AES-256-GCM); the key that protects opaque access tokens is
+	// derived from it with HKDF.
+	KeyEncryptionKey []byte
+	// CookieHashKey (32 or 64 bytes) authenticates the session cookie.
+	CookieHashKey []byte
+	// CookieBlockKey (32 bytes) encrypts the session cookie.
+	CookieBlockKey []byte
+	// SigningAlgorithm is "RS256" (default) or "ES256".
+	SigningAlgorithm string
+	// KeyRotationPeriod is how long a signing key signs; default 720h.
+	KeyRotationPeriod time.Duration
+	// Defaults: access token 1h, ID token 1h, refresh token 720h, auth
+	// request 30m, code 60s, browser session 12h. A client's own token
+	// lifetimes are capped at the longest of AccessTokenTTL and
+	// IDTokenTTL, the window key rotation keeps verifiable.
+	AccessTokenTTL  time.Duration
+	IDTokenTTL      time.Duration
+	RefreshTokenTTL time.Duration
+	AuthRequestTTL  time.Duration
+	CodeTTL         time.Duration
+	SessionTTL      time.Duration
+	// Insecure allows an http issuer and cookies without Secure. Dev only.
+	Insecure bool
+	// Authenticator performs the login step; nil makes /login show "no
+	// login method configured".
+	Authenticator Authenticator
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// Provider is the OpenID Connect provider: zitadel/oidc's op over
+// storage.Storage, with dingbridge's login, session and logout handling.
+type Provider struct {
+	cfg        Config
+	issuer     string
+	issuerPath string // "" or "/path", the prefix every route is under
+	store      storage.Storage
+	log        *slog.Logger
+	now        func() time.Time
+	keys       *KeyManager
+	cookies    *securecookie.SecureCookie
+	op         op.OpenIDProvider
+	server     *server
+	// tokenLifetimeCap bounds every signed token's lifetime to what key
+	// rotation keeps verifiable.
+	tokenLifetimeCap time.Duration
+	handler          http.Handler
+}
+
+// New validates cfg, makes sure a signing key exists, and builds the
+// provider. It starts no goroutines; call Run for background upkeep.
+func New(ctx context.Context, cfg Config) (*Provider, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	u, _ := url.Parse(cfg.Issuer) // validated by defaults
+	p := &Provider{
+		cfg:              cfg,
+		issuer:           cfg.Issuer,
+		issuerPath:       u.EscapedPath(),
+		store:            cfg.Storage,
+		log:              cfg.Logger,
+		now:              cfg.Now,
+		tokenLifetimeCap: max(cfg.AccessTokenTTL, cfg.IDTokenTTL),
+	}
+	keys, err := NewKeyManager(KeyConfig{
+		Storage:        cfg.Storage,
+		EncryptionKey:  cfg.KeyEncryptionKey,
+		Algorithm:      cfg.SigningAlgorithm,
+		RotationPeriod: cfg.KeyRotationPeriod,
+		TokenLifetime:  p.tokenLifetimeCap,
+		Logger:         cfg.Logger,
+		Now:            cfg.Now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("provider: %w", err)
+	}
+	p.keys = keys
+	if err := keys.maintain(ctx); err != nil {
+		return nil, fmt.Errorf("provider: signing keys: %w", err)
+	}
+	p.cookies = securecookie.New(cfg.CookieHashKey, cfg.CookieBlockKey)
+	p.cookies.MaxAge(int(cfg.SessionTTL.Seconds()))
+
+	cryptoKey, err := hkdf.Key(sha256.New, cfg.KeyEncryptionKey, nil, "dingbridge access token key", 32)
+	if err != nil {
+		return nil, fmt.Errorf("provider: derive token key: %w", err)
+	}
+	opConfig := &op.Config{
+		CryptoKey:                [32]byte(cryptoKey),
+		DefaultLogoutRedirectURI: p.issuer + loggedOutPath,
+		CodeMethodS256:           true,
+		AuthMethodPost:           true,
+		GrantTypeRefreshToken:    true,
+		SupportedUILocales:       []language.Tag{language.SimplifiedChinese, language.English},
+		SupportedClaims:          supportedClaims,
+		SupportedScopes:          supportedScopes,
+	}
+	opts := []op.Option{op.WithIDTokenHintKeySet(keys), op.WithAccessTokenKeySet(keys)}
+	if cfg.Insecure {
+		opts = append(opts, op.WithAllowInsecure())
+	}
+	p.op, err = op.NewProvider(opConfig, &opStorage{p: p}, op.StaticIssuer(p.issuer), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("provider: %w", err)
+	}
+	p.server = &server{LegacyServer: op.NewLegacyServer(p.op, endpoints), p: p}
+	p.handler = p.routes()
+	return p, nil
+}
+
+func (cfg *Config) defaults() error {
+	var errs []error
+	u, err := url.Parse(cfg.Issuer)
+	switch {
+	case cfg.Issuer == "" || err != nil || u.Host == "" || !u.IsAbs():
+		errs = append(errs, fmt.Errorf("issuer %q: must be an absolute URL", cfg.Issuer))
+	case u.Scheme != "https" && !(cfg.Insecure && u.Scheme == "http"):
+		errs = append(errs, fmt.Errorf("issuer %q: must use https", cfg.Issuer))
+	case u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(cfg.Issuer, "/"):
+		errs = append(errs, fmt.Errorf("issuer %q: must have no query, fragment or trailing slash", cfg.Issuer))
+	}
+	if cfg.Storage == nil {
+		errs = append(errs, errors.New("storage is required"))
+	}
+	if len(cfg.KeyEncryptionKey) != 32 {
+		errs = append(errs, errors.New("key encryption key must be 32 bytes"))
+	}
+	if n := len(cfg.CookieHashKey); n != 32 && n != 64 {
+		errs = append(errs, errors.New("cookie hash key must be 32 or 64 bytes"))
+	}
+	if len(cfg.CookieBlockKey) != 32 {
+		errs = append(errs, errors.New("cookie block key must be 32 bytes"))
+	}
+	def := func(d *time.Duration, v time.Duration, name string) {
+		switch {
+		case *d == 0:
+			*d = v
+		case *d < 0:
+			errs = append(errs, fmt.Errorf("%s must not be negative", name))
+		}
+	}
+	def(&cfg.KeyRotationPeriod, 720*time.Hour, "key rotation period")
+	def(&cfg.AccessTokenTTL, time.Hour, "access token ttl")
+	def(&cfg.IDTokenTTL, time.Hour, "id token ttl")
+	def(&cfg.RefreshTokenTTL, 720*time.Hour, "refresh token ttl")
+	def(&cfg.AuthRequestTTL, 30*time.Minute, "auth request ttl")
+	def(&cfg.CodeTTL, time.Minute, "code ttl")
+	def(&cfg.SessionTTL, 12*time.Hour, "session ttl")
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("provider: invalid config: %w", err)
+	}
+	return nil
+}
+
+// Routes under the issuer.
+const (
+	authorizePath = "/authorize"
+	callbackPath  = "/authorize/callback"
+	loginPath     = "/login"
+	loggedOutPath = "/logged-out"
+)
+
+var endpoints = op.Endpoints{
+	Authorization: op.NewEndpoint("authorize"),
+	Token:         op.NewEndpoint("oauth/token"),
+	Introspection: op.NewEndpoint("oauth/introspect"),
+	Userinfo:      op.NewEndpoint("userinfo"),
+	Revocation:    op.NewEndpoint("oauth/revoke"),
+	EndSession:    op.NewEndpoint("end_session"),
+	JwksURI:       op.NewEndpoint("keys"),
+}
+
+func (p *Provider) routes() http.Handler {
+	opHandler := op.RegisterLegacyServer(p.server, p.authorizeCallback,
+		// Browsers may call the token, userinfo and key endpoints from
+		// other origins, but never with our cookies.
+		op.WithServerCORSOptions(&cors.Options{
+			AllowOriginFunc: func(string) bool { return true },
+			AllowedHeaders:  []string{"Origin", "Accept", "Accept-Language", "Authorization", "Content-Type"},
+			AllowedMethods:  []string{http.MethodGet, http.MethodHead, http.MethodPost},
+		}),
+	)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+authorizePath, p.authorize)
+	mux.HandleFunc("POST "+authorizePath, p.authorize)
+	mux.HandleFunc("GET "+loginPath, p.login)
+	mux.HandleFunc("GET "+loggedOutPath, p.loggedOut)
+	if h, ok := p.cfg.Authenticator.(http.Handler); ok {
+		mux.Handle(loginPath+"/", h)
+	}
+	mux.Handle("/", opHandler)
+
+	var h http.Handler = mux
+	if p.issuerPath != "" {
+		outer := http.NewServeMux()
+		outer.Handle(p.issuerPath+"/", http.StripPrefix(p.issuerPath, mux))
+		h = outer
+	}
+	return p.withRequestID(h)
+}
+
+// Handler serves every endpoint under the issuer path: the OpenID Connect
+// endpoints, /login and its Authenticator's routes, and /logged-out.
+func (p *Provider) Handler() http.Handler { return p.handler }
+
+// Ready reports whether the database is reachable and a signing key is
+// loaded.
+func (p *Provider) Ready(ctx context.Context) error {
+	if err := p.store.Ping(ctx); err != nil {
+		return fmt.Errorf("storage: %w", err)
+	}
+	if !p.keys.loaded() {
+		return errors.New("no signing key loaded")
+	}
+	return nil
+}
+
+// Run does background upkeep until ctx is done: it checks key rotation
+// (and reloads keys other replicas created) every minute and deletes
+// expired rows every ten minutes.
+func (p *Provider) Run(ctx context.Context) {
+	keyTick := time.NewTicker(time.Minute)
+	defer keyTick.Stop()
+	gcTick := time.NewTicker(10 * time.Minute)
+	defer gcTick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-keyTick.C:
+			if err := p.keys.maintain(ctx); err != nil {
+				p.log.ErrorContext(ctx, "signing key maintenance", "err", err)
+			}
+		case <-gcTick.C:
+			res, err := p.store.DeleteExpired(ctx, p.now())
+			if err != nil {
+				p.log.ErrorContext(ctx, "delete expired rows", "err", err)
+				continue
+			}
+			p.log.InfoContext(ctx, "deleted expired rows",
+				"auth_requests", res.AuthRequests, "access_tokens", res.AccessTokens,
+				"refresh_tokens", res.RefreshTokens, "sessions", res.Sessions,
+				"cache_entries", res.CacheEntries, "signing_keys", res.SigningKeys)
+		}
+	}
+}
+
+// Keys returns the provider's signing key manager.
+func (p *Provider) Keys() *KeyManager { return p.keys }
+
+func (p *Provider) loginURL(authRequestID string) string {
+	return p.issuer + loginPath + "?authRequestID=" + url.QueryEscape(authRequestID)
+}
+
+func (p *Provider) callbackURL(authRequestID string) string {
+	return p.issuer + callbackPath + "?id=" + url.QueryEscape(authRequestID)
+}
+
+// getClient loads a client as an op.Client.
+func (p *Provider) getClient(ctx context.Context, id string) (*client, error) {
+	c, err := p.store.GetClient(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &client{c: c, p: p}, nil
+}

@@ -1,0 +1,197 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/dingbridge/dingbridge/storage"
+)
+
+// newIssue builds the token records one token response stores. Refresh
+// tokens are offline grants: they are not bound to the browser session, so
+// logging out does not revoke them, and a family keeps the scopes it was
+// granted even when a refresh narrows the scopes of one response.
+func (p *Provider) newIssue(ctx context.Context, req op.TokenRequest, withRefresh bool, familyID string) (storage.TokenIssue, string, error) {
+	var (
+		clientID, sessionID string
+		at                  storage.AccessToken
+		grantedScopes       = req.GetScopes()
+	)
+	switch r := req.(type) {
+	case *authRequest:
+		clientID, sessionID = r.r.ClientID, r.r.SessionID
+		at.AuthTime, at.AMR = r.r.AuthTime, r.r.AMR
+	case *refreshRequest:
+		clientID, sessionID = r.t.ClientID, r.t.SessionID
+		at.AuthTime, at.AMR = r.t.AuthTime, r.t.AMR
+		grantedScopes = r.t.Scopes
+	case *clientCredentialsRequest:
+		clientID = r.clientID
+	default:
+		return storage.TokenIssue{}, "", fmt.Errorf("issue tokens: unexpected request type %T", req)
+	}
+	c, err := p.getClient(ctx, clientID)
+	if err != nil {
+		return storage.TokenIssue{}, "", fmt.Errorf("issue tokens: %w", err)
+	}
+	now := p.now().UTC()
+	at.ID = randomString(16)
+	at.ClientID = clientID
+	at.Subject = req.GetSubject()
+	at.Audience = req.GetAudience()
+	at.Scopes = req.GetScopes()
+	at.SessionID = sessionID
+	at.CreatedAt = now
+	at.ExpiresAt = now.Add(c.accessTokenTTL())
+	issue := storage.TokenIssue{Access: at}
+	if !withRefresh {
+		return issue, "", nil
+	}
+	if familyID == "" {
+		familyID = randomString(16)
+	}
+	value := newToken()
+	issue.Access.FamilyID = familyID
+	issue.Refresh = &storage.RefreshToken{
+		ID:        randomString(16),
+		TokenHash: digest(value),
+		FamilyID:  familyID,
+		ClientID:  clientID,
+		Subject:   at.Subject,
+		Audience:  at.Audience,
+		Scopes:    grantedScopes,
+		AuthTime:  at.AuthTime,
+		AMR:       at.AMR,
+		CreatedAt: now,
+		ExpiresAt: now.Add(c.refreshTokenTTL()),
+	}
+	return issue, value, nil
+}
+
+// redeem consumes the request's code and stores the tokens in one
+// transaction; a code that was already redeemed, expired or never issued
+// is invalid_grant.
+func (p *Provider) redeem(ctx context.Context, r *authRequest, issue storage.TokenIssue) error {
+	err := p.store.RedeemAuthCode(ctx, r.r.CodeHash, p.now(), issue)
+	if errors.Is(err, storage.ErrNotFound) {
+		return oidc.ErrInvalidGrant().WithDescription("code is invalid, expired or already used")
+	}
+	if err != nil {
+		return fmt.Errorf("redeem code: %w", err)
+	}
+	return nil
+}
+
+// authenticateClient checks a confidential client's secret, comparing
+// SHA-256 digests in constant time. Any failure is invalid_client with
+// status 401.
+func (p *Provider) authenticateClient(ctx context.Context, id, secret string) (*client, error) {
+	invalid := op.NewStatusError(oidc.ErrInvalidClient().WithDescription("client authentication failed"), http.StatusUnauthorized)
+	c, err := p.getClient(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, invalid
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get client: %w", err)
+	}
+	if c.c.Public || !secretMatches(c.c, secret) {
+		return nil, invalid
+	}
+	return c, nil
+}
+
+// decodeAccessToken returns the ID and subject inside an access token we
+// issued: opaque tokens are decrypted, JWTs verified.
+func (p *Provider) decodeAccessToken(ctx context.Context, token string) (id, subject string, ok bool) {
+	if plain, err := p.op.Crypto().Decrypt(token); err == nil {
+		id, subject, ok = strings.Cut(plain, ":")
+		return id, subject, ok
+	}
+	verifier := op.NewAccessTokenVerifier(p.issuer, p.keys)
+	claims, err := op.VerifyAccessToken[*oidc.AccessTokenClaims](ctx, token, verifier)
+	if err != nil {
+		return "", "", false
+	}
+	return claims.JWTID, claims.Subject, true
+}
+
+// revokeAccessToken deletes an access token of clientID by ID.
+func (p *Provider) revokeAccessToken(ctx context.Context, id, clientID string) *oidc.Error {
+	t, err := p.store.GetAccessToken(ctx, id, p.now())
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	if t.ClientID != clientID {
+		return oidc.ErrUnauthorizedClient().WithDescription("token was issued to another client")
+	}
+	if err := p.store.RevokeAccessToken(ctx, id); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	return nil
+}
+
+// revokeRefreshToken revokes the family of a refresh token of clientID
+// and the access tokens issued from it. found is false when the value is
+// not a live refresh token; a rotated one counts as found, since
+// presenting it has already revoked its family.
+func (p *Provider) revokeRefreshToken(ctx context.Context, token, clientID string) (found bool, _ *oidc.Error) {
+	t, err := p.store.GetRefreshToken(ctx, digest(token), p.now())
+	switch {
+	case errors.Is(err, storage.ErrTokenReused):
+		return true, nil
+	case errors.Is(err, storage.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, oidc.ErrServerError().WithParent(err)
+	}
+	if t.ClientID != clientID {
+		return true, oidc.ErrUnauthorizedClient().WithDescription("token was issued to another client")
+	}
+	if err := p.store.RevokeRefreshFamily(ctx, t.FamilyID); err != nil {
+		return true, oidc.ErrServerError().WithParent(err)
+	}
+	return true, nil
+}
+
+// describeAccessToken fills an active introspection response.
+func (p *Provider) describeAccessToken(resp *oidc.IntrospectionResponse, t storage.AccessToken) {
+	resp.Active = true
+	resp.Scope = t.Scopes
+	resp.ClientID = t.ClientID
+	resp.TokenType = oidc.BearerToken
+	resp.Expiration = oidc.FromTime(t.ExpiresAt)
+	resp.IssuedAt = oidc.FromTime(t.CreatedAt)
+	if !t.AuthTime.IsZero() {
+		resp.AuthTime = oidc.FromTime(t.AuthTime)
+	}
+	resp.Subject = t.Subject
+	resp.Audience = t.Audience
+	resp.AuthenticationMethodsReferences = t.AMR
+	resp.Issuer = p.issuer
+	resp.JWTID = t.ID
+}
+
+// describeRefreshToken fills an active introspection response.
+func (p *Provider) describeRefreshToken(resp *oidc.IntrospectionResponse, t storage.RefreshToken) {
+	resp.Active = true
+	resp.Scope = t.Scopes
+	resp.ClientID = t.ClientID
+	resp.TokenType = "refresh_token"
+	resp.Expiration = oidc.FromTime(t.ExpiresAt)
+	resp.IssuedAt = oidc.FromTime(t.CreatedAt)
+	if !t.AuthTime.IsZero() {
+		resp.AuthTime = oidc.FromTime(t.AuthTime)
+	}
+	resp.Subject = t.Subject
+	resp.Audience = t.Audience
+	resp.Issuer = p.issuer
+}
