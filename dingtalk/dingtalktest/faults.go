@@ -33,6 +33,7 @@ const (
 	EndpointSuiteAccessToken Endpoint = "POST /v1.0/oauth2/suiteAccessToken"          // E18
 	EndpointGetCorpToken     Endpoint = "POST /service/get_corp_token"                // E19
 	EndpointCorpAccessToken  Endpoint = "POST /v1.0/oauth2/corpAccessToken"           // E20
+	EndpointAuthInfo         Endpoint = "GET /v1.0/oauth2/apps/authInfo"              // E21
 	EndpointDepartmentGet    Endpoint = "POST /topapi/v2/department/get"              // E22
 	EndpointListParentByUser Endpoint = "POST /topapi/v2/department/listparentbyuser" // E23
 	EndpointListParentByDept Endpoint = "POST /topapi/v2/department/listparentbydept" // E24

@@ -50,6 +50,7 @@ func (s *Simulator) routes() {
 	api("GET /v1.0/oauth2/ssoUserInfo", EndpointSSOUserInfo, s.handleSSOUserInfo)
 	api("POST /v1.0/oauth2/suiteAccessToken", EndpointSuiteAccessToken, s.handleSuiteAccessToken)
 	api("POST /v1.0/oauth2/corpAccessToken", EndpointCorpAccessToken, s.handleCorpAccessToken)
+	api("GET /v1.0/oauth2/apps/authInfo", EndpointAuthInfo, s.handleAuthInfo)
 
 	// oapi.dingtalk.com
 	oapi("GET /gettoken", EndpointGetToken, s.handleGetToken)
