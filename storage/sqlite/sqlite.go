@@ -34,8 +34,9 @@ type Options struct {
 // Store is a storage.Storage backed by one SQLite database file. It is safe
 // for concurrent use.
 type Store struct {
-	db  *sql.DB
-	log *slog.Logger
+	db   *sql.DB
+	log  *slog.Logger
+	path string
 }
 
 var _ storage.Storage = (*Store)(nil)
@@ -64,8 +65,11 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Store{db: db, log: log}, nil
+	return &Store{db: db, log: log, path: path}, nil
 }
+
+// Path returns the database file path the store was opened with.
+func (s *Store) Path() string { return s.path }
 
 // dsn builds the modernc.org/sqlite URI for path. Every connection of the
 // pool runs the pragmas when it opens.
