@@ -41,35 +41,58 @@ func (s *Store) CompleteLogin(ctx context.Context, c storage.LoginCompletion) (s
 	return user, nil
 }
 
-// resolveIdentity returns the user an identity belongs to, updating the
-// binding and the user's profile, or creates both with newSubject.
+// resolveIdentity returns the user an identity belongs to and records the
+// login on its binding. The binding is looked up by (CorpID, UserID), then
+// by UnionID within CorpID, then by UnionID in any corp (the same person
+// logging in through another corp: a binding for CorpID is added to that
+// user). With no binding at all, a user with newSubject and its binding are
+// created.
 func resolveIdentity(ctx context.Context, tx pgx.Tx, id storage.Identity, newSubject string, now time.Time) (storage.User, error) {
-	b, err := loginBinding(ctx, tx, id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		u, created, err := createIdentity(ctx, tx, id, newSubject, now)
-		if err != nil || created {
-			return u, err
+	if !(id.CorpID != "" && id.UserID != "") && id.UnionID == "" {
+		return storage.User{}, errNoIdentity
+	}
+	// A second round is needed only when a concurrent login inserted a
+	// binding for this identity between our lookup and our insert; it
+	// has committed by then (ON CONFLICT waits for it), so the second
+	// lookup finds it.
+	for range 2 {
+		b, err := loginBinding(ctx, tx, id)
+		switch {
+		case err == nil && (b.CorpID == id.CorpID || id.CorpID == ""):
+			return updateIdentity(ctx, tx, b.id, id, now)
+		case err == nil:
+			u, added, err := addBinding(ctx, tx, id, b.Subject, now)
+			if err != nil || added {
+				return u, err
+			}
+		case errors.Is(err, pgx.ErrNoRows):
+			u, created, err := createIdentity(ctx, tx, id, newSubject, now)
+			if err != nil || created {
+				return u, err
+			}
+		default:
+			return storage.User{}, err
 		}
-		// A concurrent login inserted the identity first and has
-		// committed; its binding is visible to the next statement.
-		b, err = loginBinding(ctx, tx, id)
 	}
-	if err != nil {
-		return storage.User{}, err
-	}
-	return updateIdentity(ctx, tx, b.id, id, now)
+	return storage.User{}, errors.New("binding changed concurrently twice")
 }
 
-// loginBinding finds the identity's binding by the FindBinding rules and,
-// when (CorpID, UserID) finds none, by UnionID within the same corp: a
-// binding made before the user id was known belongs to the same person,
-// and a new binding would collide with it.
+// loginBinding finds the binding a login of id resolves to, preferring one
+// in the identity's corp (see resolveIdentity).
 func loginBinding(ctx context.Context, tx pgx.Tx, id storage.Identity) (binding, error) {
-	b, err := findBinding(ctx, tx, id)
-	if errors.Is(err, pgx.ErrNoRows) && id.CorpID != "" && id.UserID != "" && id.UnionID != "" {
-		return bindingByCorpUnionID(ctx, tx, id.CorpID, id.UnionID)
+	if id.CorpID != "" && id.UserID != "" {
+		b, err := bindingByUserID(ctx, tx, id.CorpID, id.UserID)
+		if !errors.Is(err, pgx.ErrNoRows) || id.UnionID == "" {
+			return b, err
+		}
 	}
-	return b, err
+	if id.CorpID != "" {
+		b, err := bindingByCorpUnionID(ctx, tx, id.CorpID, id.UnionID)
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return b, err
+		}
+	}
+	return bindingByUnionID(ctx, tx, id.UnionID)
 }
 
 // createIdentity inserts the binding and, only if the binding was new, the
@@ -90,19 +113,45 @@ func createIdentity(ctx context.Context, tx pgx.Tx, id storage.Identity, subject
 	INSERT INTO users (subject, profile, created_at, updated_at)
 	SELECT subject, @profile::jsonb, @now::timestamptz, @now::timestamptz FROM b
 	RETURNING ` + userColumns
-	rows, _ := tx.Query(ctx, q, pgx.NamedArgs{
+	rows, _ := tx.Query(ctx, q, bindingArgs(id, subject, now))
+	u, err = pgx.CollectExactlyOneRow(rows, scanUser)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return storage.User{}, false, nil
+	}
+	return u, err == nil, err
+}
+
+// addBinding binds the identity to the existing user subject and records
+// the login's profile on the user, in one statement. added is false when a
+// binding with one of the identity's keys already exists.
+func addBinding(ctx context.Context, tx pgx.Tx, id storage.Identity, subject string, now time.Time) (u storage.User, added bool, err error) {
+	const q = `WITH b AS (
+		INSERT INTO bindings (corp_id, user_id, union_id, subject, profile,
+			created_at, updated_at, last_login_at)
+		VALUES (@corp_id, @user_id, @union_id, @subject, @profile, @now, @now, @now)
+		ON CONFLICT DO NOTHING
+		RETURNING subject
+	)
+	UPDATE users SET profile = @profile, updated_at = @now
+	FROM b WHERE users.subject = b.subject
+	RETURNING users.subject, users.profile, users.created_at, users.updated_at`
+	rows, _ := tx.Query(ctx, q, bindingArgs(id, subject, now))
+	u, err = pgx.CollectExactlyOneRow(rows, scanUser)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return storage.User{}, false, nil
+	}
+	return u, err == nil, err
+}
+
+func bindingArgs(id storage.Identity, subject string, now time.Time) pgx.NamedArgs {
+	return pgx.NamedArgs{
 		"corp_id":  id.CorpID,
 		"user_id":  id.UserID,
 		"union_id": id.UnionID,
 		"subject":  subject,
 		"profile":  id.Profile,
 		"now":      ts(now),
-	})
-	u, err = pgx.CollectExactlyOneRow(rows, scanUser)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return storage.User{}, false, nil
 	}
-	return u, err == nil, err
 }
 
 // updateIdentity records a login on an existing binding: the identity's
@@ -165,3 +214,6 @@ func finishLogin(ctx context.Context, tx pgx.Tx, c storage.LoginCompletion, subj
 	}
 	return br.Close()
 }
+
+// errNoIdentity reports an identity without any DingTalk id.
+var errNoIdentity = errors.New("identity has neither user id with corp id nor union id")

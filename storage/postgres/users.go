@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -90,7 +89,7 @@ func (s *Store) ListBindings(ctx context.Context, subject string) ([]storage.Bin
 
 // FindBinding finds the binding for a DingTalk identity: by (CorpID,
 // UserID) when both are set, otherwise by UnionID in any corp, the most
-// recently used binding first.
+// recently used binding first. An identity without ids finds nothing.
 func (s *Store) FindBinding(ctx context.Context, id storage.Identity) (storage.Binding, error) {
 	b, err := findBinding(ctx, s.pool, id)
 	if err != nil {
@@ -99,9 +98,6 @@ func (s *Store) FindBinding(ctx context.Context, id storage.Identity) (storage.B
 	return b.Binding, nil
 }
 
-// errNoIdentity reports an identity without any DingTalk id.
-var errNoIdentity = errors.New("identity has neither user id with corp id nor union id")
-
 func findBinding(ctx context.Context, q querier, id storage.Identity) (binding, error) {
 	// The id <> '' terms match the partial unique indexes' predicates, so
 	// the planner can use them.
@@ -109,13 +105,19 @@ func findBinding(ctx context.Context, q querier, id storage.Identity) (binding, 
 	case id.CorpID != "" && id.UserID != "":
 		return bindingByUserID(ctx, q, id.CorpID, id.UserID)
 	case id.UnionID != "":
-		const sql = `SELECT ` + bindingColumns + ` FROM bindings
-			WHERE union_id = $1 AND union_id <> ''
-			ORDER BY last_login_at DESC NULLS LAST, id DESC LIMIT 1`
-		rows, _ := q.Query(ctx, sql, id.UnionID)
-		return pgx.CollectExactlyOneRow(rows, scanBinding)
+		return bindingByUnionID(ctx, q, id.UnionID)
 	}
-	return binding{}, errNoIdentity
+	return binding{}, pgx.ErrNoRows
+}
+
+// bindingByUnionID finds the most recently used binding with the union id,
+// in any corp.
+func bindingByUnionID(ctx context.Context, q querier, unionID string) (binding, error) {
+	const sql = `SELECT ` + bindingColumns + ` FROM bindings
+		WHERE union_id = $1 AND union_id <> ''
+		ORDER BY last_login_at DESC NULLS LAST, id DESC LIMIT 1`
+	rows, _ := q.Query(ctx, sql, unionID)
+	return pgx.CollectExactlyOneRow(rows, scanBinding)
 }
 
 func bindingByUserID(ctx context.Context, q querier, corpID, userID string) (binding, error) {

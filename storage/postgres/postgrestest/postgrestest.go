@@ -33,10 +33,7 @@ const DefaultURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 // in that schema. The schema is dropped (CASCADE) at t.Cleanup.
 func URL(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv("TEST_DATABASE_URL")
-	if base == "" {
-		base = DefaultURL
-	}
+	base := baseURL()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, base)
@@ -74,6 +71,14 @@ func New(t testing.TB) *postgres.Store {
 		t.Fatalf("postgrestest: migrate: %v", err)
 	}
 	return s
+}
+
+// baseURL is the test server's DSN.
+func baseURL() string {
+	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
+		return u
+	}
+	return DefaultURL
 }
 
 // unreachable skips the test, or fails it when CI is set.

@@ -1,0 +1,200 @@
+package postgres_test
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dingbridge/dingbridge/storage"
+	"github.com/dingbridge/dingbridge/storage/postgres/postgrestest"
+)
+
+func session(id string, now time.Time) storage.Session {
+	return storage.Session{ID: id, AMR: []string{"dingtalk"}, CorpID: "corp-a", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+}
+
+// race runs fn(i) for i in [0, n) in goroutines released at once and
+// returns their errors.
+func race(n int, fn func(i int) error) []error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			errs[i] = fn(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return errs
+}
+
+func TestCompleteLoginConcurrentFirstLogins(t *testing.T) {
+	s := postgrestest.New(t)
+	// Several rounds: the first also warms the pool, so later rounds'
+	// transactions overlap.
+	for round := range 10 {
+		firstLoginsRace(t, s, round)
+	}
+}
+
+// firstLoginsRace runs concurrent first logins of one new person and
+// checks they resolve to one user with one binding.
+func firstLoginsRace(t *testing.T, s storage.Storage, round int) {
+	ctx := t.Context()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	id := &storage.Identity{CorpID: "corp-a", UserID: fmt.Sprintf("u%d", round), UnionID: fmt.Sprintf("union-%d", round), Profile: storage.Profile{Name: "Ada"}}
+
+	const n = 8
+	name := func(prefix string, i int) string { return fmt.Sprintf("%s-%d-%d", prefix, round, i) }
+	subjects := make([]string, n)
+	errs := race(n, func(i int) error {
+		u, err := s.CompleteLogin(ctx, storage.LoginCompletion{
+			Identity:   id,
+			NewSubject: name("sub", i),
+			Session:    session(name("sess", i), now),
+			Now:        now,
+		})
+		subjects[i] = u.Subject
+		return err
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("round %d: CompleteLogin #%d: %v", round, i, err)
+		}
+	}
+	for i, sub := range subjects {
+		if sub != subjects[0] {
+			t.Errorf("round %d: login #%d resolved to %q, login #0 to %q: want one user", round, i, sub, subjects[0])
+		}
+	}
+	users := 0
+	for i := range n {
+		if _, err := s.GetUser(ctx, name("sub", i)); err == nil {
+			users++
+		} else if !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("GetUser: %v", err)
+		}
+	}
+	if users != 1 {
+		t.Errorf("round %d: %d users created by %d concurrent first logins, want 1", round, users, n)
+	}
+	bindings, err := s.ListBindings(ctx, subjects[0])
+	if err != nil {
+		t.Fatalf("ListBindings: %v", err)
+	}
+	if len(bindings) != 1 {
+		t.Errorf("round %d: ListBindings = %d bindings, want 1", round, len(bindings))
+	}
+	for i := range n {
+		sess, err := s.GetSession(ctx, name("sess", i), now)
+		if err != nil || sess.Subject != subjects[0] {
+			t.Errorf("round %d: session #%d = %+v, %v; want subject %q", round, i, sess, err, subjects[0])
+		}
+	}
+}
+
+func TestCompleteLoginConcurrentSameRequest(t *testing.T) {
+	s := postgrestest.New(t)
+	ctx := t.Context()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	if err := s.CreateClient(ctx, storage.Client{ID: "c1", Name: "c1", ApplicationType: "web", CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateAuthRequest(ctx, storage.AuthRequest{ID: "req", ClientID: "c1", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	errs := race(n, func(i int) error {
+		_, err := s.CompleteLogin(ctx, storage.LoginCompletion{
+			AuthRequestID: "req",
+			Identity:      &storage.Identity{CorpID: "corp-a", UserID: fmt.Sprintf("u%d", i)},
+			NewSubject:    fmt.Sprintf("sub-%d", i),
+			Session:       session(fmt.Sprintf("sess-%d", i), now),
+			Now:           now,
+		})
+		return err
+	})
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && winner >= 0:
+			t.Errorf("logins #%d and #%d both completed the request", winner, i)
+		case err == nil:
+			winner = i
+		case !errors.Is(err, storage.ErrNotFound):
+			t.Errorf("CompleteLogin #%d: err = %v, want ErrNotFound", i, err)
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no login completed the request")
+	}
+	req, err := s.GetAuthRequest(ctx, "req")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("sub-%d", winner); !req.Done || req.Subject != want {
+		t.Errorf("request Done=%v Subject=%q, want true %q", req.Done, req.Subject, want)
+	}
+	// The losers' transactions rolled back: no user, no session.
+	for i := range n {
+		if i == winner {
+			continue
+		}
+		if _, err := s.GetUser(ctx, fmt.Sprintf("sub-%d", i)); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("user of losing login #%d: err = %v, want ErrNotFound", i, err)
+		}
+		if _, err := s.GetSession(ctx, fmt.Sprintf("sess-%d", i), now); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("session of losing login #%d: err = %v, want ErrNotFound", i, err)
+		}
+	}
+}
+
+func TestCompleteLoginFillsUserIDOfUnionBinding(t *testing.T) {
+	s := postgrestest.New(t)
+	ctx := t.Context()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	login := func(id storage.Identity, newSubject string) storage.User {
+		t.Helper()
+		u, err := s.CompleteLogin(ctx, storage.LoginCompletion{Identity: &id, NewSubject: newSubject, Session: session("sess-"+newSubject, now), Now: now})
+		if err != nil {
+			t.Fatalf("CompleteLogin: %v", err)
+		}
+		return u
+	}
+	// First seen without a user id (e.g. a personal-account login).
+	login(storage.Identity{CorpID: "corp-a", UnionID: "union-1"}, "sub-1")
+	// Then with one, in the same corp: the binding gains the user id
+	// instead of colliding with a new one.
+	if u := login(storage.Identity{CorpID: "corp-a", UserID: "u1", UnionID: "union-1"}, "sub-2"); u.Subject != "sub-1" {
+		t.Fatalf("second login subject = %q, want sub-1", u.Subject)
+	}
+	bindings, err := s.ListBindings(ctx, "sub-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bindings) != 1 || bindings[0].UserID != "u1" || bindings[0].UnionID != "union-1" {
+		t.Errorf("bindings = %+v, want one with user id u1 and union id union-1", bindings)
+	}
+	b, err := s.FindBinding(ctx, storage.Identity{CorpID: "corp-a", UserID: "u1"})
+	if err != nil || b.Subject != "sub-1" {
+		t.Errorf("FindBinding by user id = %+v, %v; want sub-1", b, err)
+	}
+}
+
+func TestCompleteLoginRejectsIdentityWithoutIDs(t *testing.T) {
+	s := postgrestest.New(t)
+	now := time.Now().UTC()
+	_, err := s.CompleteLogin(t.Context(), storage.LoginCompletion{
+		Identity: &storage.Identity{CorpID: "corp-a"}, NewSubject: "sub-1", Session: session("sess-1", now), Now: now,
+	})
+	if err == nil {
+		t.Fatal("CompleteLogin with an identity without ids succeeded")
+	}
+	if _, err := s.GetUser(t.Context(), "sub-1"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("GetUser after refused login: err = %v, want ErrNotFound", err)
+	}
+}
