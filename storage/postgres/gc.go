@@ -17,8 +17,10 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (storage.GCRes
 	at AS (DELETE FROM access_tokens WHERE expires_at < $1 OR expires_at IS NULL RETURNING 1),
 	rt AS (
 		DELETE FROM refresh_tokens WHERE family_id IN (
-			SELECT family_id FROM refresh_tokens GROUP BY family_id
-			HAVING max(expires_at) < $1 OR bool_and(expires_at IS NULL))
+			SELECT e.family_id FROM refresh_tokens e
+			WHERE (e.expires_at < $1 OR e.expires_at IS NULL)
+				AND NOT EXISTS (SELECT 1 FROM refresh_tokens l
+					WHERE l.family_id = e.family_id AND l.expires_at >= $1))
 		RETURNING 1),
 	se AS (DELETE FROM sessions WHERE expires_at < $1 OR expires_at IS NULL RETURNING 1),
 	ca AS (DELETE FROM cache WHERE expires_at < $1 OR expires_at IS NULL RETURNING 1),

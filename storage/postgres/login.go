@@ -51,6 +51,12 @@ func resolveIdentity(ctx context.Context, tx pgx.Tx, id storage.Identity, newSub
 	if !(id.CorpID != "" && id.UserID != "") && id.UnionID == "" {
 		return storage.User{}, errNoIdentity
 	}
+	if id.CorpID != "" && id.UserID != "" {
+		u, err := updateIdentityByUserID(ctx, tx, id, now)
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return u, err
+		}
+	}
 	// A second round is needed only when a concurrent login inserted a
 	// binding for this identity between our lookup and our insert; it
 	// has committed by then (ON CONFLICT waits for it), so the second
@@ -154,29 +160,44 @@ func bindingArgs(id storage.Identity, subject string, now time.Time) pgx.NamedAr
 	}
 }
 
-// updateIdentity records a login on an existing binding: the identity's
-// non-empty ids (within the binding's corp), its profile and the login
-// time go to the binding, the profile to the user.
+// loginSet is the SET list that records a login on a binding: the
+// identity's non-empty ids (within the binding's corp), its profile and
+// the login time.
+const loginSet = `user_id = CASE WHEN @user_id <> '' AND corp_id = @corp_id THEN @user_id ELSE user_id END,
+	union_id = CASE WHEN @union_id <> '' AND corp_id = @corp_id THEN @union_id ELSE union_id END,
+	profile = @profile, updated_at = @now, last_login_at = @now`
+
+// updateIdentity records a login on the binding with bindingID and the
+// login's profile on its user, in one statement.
 func updateIdentity(ctx context.Context, tx pgx.Tx, bindingID int64, id storage.Identity, now time.Time) (storage.User, error) {
 	const q = `WITH b AS (
-		UPDATE bindings SET
-			user_id = CASE WHEN @user_id <> '' AND corp_id = @corp_id THEN @user_id ELSE user_id END,
-			union_id = CASE WHEN @union_id <> '' AND corp_id = @corp_id THEN @union_id ELSE union_id END,
-			profile = @profile, updated_at = @now, last_login_at = @now
+		UPDATE bindings SET ` + loginSet + `
 		WHERE id = @id
 		RETURNING subject
 	)
 	UPDATE users SET profile = @profile, updated_at = @now
 	FROM b WHERE users.subject = b.subject
 	RETURNING users.subject, users.profile, users.created_at, users.updated_at`
-	rows, _ := tx.Query(ctx, q, pgx.NamedArgs{
-		"id":       bindingID,
-		"corp_id":  id.CorpID,
-		"user_id":  id.UserID,
-		"union_id": id.UnionID,
-		"profile":  id.Profile,
-		"now":      ts(now),
-	})
+	args := bindingArgs(id, "", now)
+	args["id"] = bindingID
+	rows, _ := tx.Query(ctx, q, args)
+	return pgx.CollectExactlyOneRow(rows, scanUser)
+}
+
+// updateIdentityByUserID is updateIdentity for the binding of the
+// identity's (CorpID, UserID), looked up by the same statement, so that a
+// returning person's login costs one statement. pgx.ErrNoRows if there is
+// no such binding.
+func updateIdentityByUserID(ctx context.Context, tx pgx.Tx, id storage.Identity, now time.Time) (storage.User, error) {
+	const q = `WITH b AS (
+		UPDATE bindings SET ` + loginSet + `
+		WHERE corp_id = @corp_id AND user_id = @user_id AND user_id <> ''
+		RETURNING subject
+	)
+	UPDATE users SET profile = @profile, updated_at = @now
+	FROM b WHERE users.subject = b.subject
+	RETURNING users.subject, users.profile, users.created_at, users.updated_at`
+	rows, _ := tx.Query(ctx, q, bindingArgs(id, "", now))
 	return pgx.CollectExactlyOneRow(rows, scanUser)
 }
 

@@ -283,7 +283,7 @@ func (s *Store) RevokeSessionTokens(ctx context.Context, sessionID string) error
 		WHERE family_id IN (SELECT family_id FROM families) AND revoked_at IS NULL
 	)
 	DELETE FROM access_tokens
-	WHERE $1 <> '' AND (session_id = $1 OR family_id IN (SELECT family_id FROM families))`
+	WHERE $1 <> '' AND (session_id = $1 OR family_id = ANY (ARRAY(SELECT family_id FROM families)))`
 	if _, err := s.pool.Exec(ctx, q, sessionID, time.Now()); err != nil {
 		return dbErr("revoke session tokens", err)
 	}
