@@ -35,7 +35,7 @@ func (cc *CorpClient) topapi(ctx context.Context, path string, body any, oneTime
 	if oneTime {
 		policy = retryBeforeSend
 	}
-	return cc.src.withToken(ctx, oneTime, func(token string) error {
+	return cc.src.withToken(ctx, func(token string) error {
 		return cc.c.do(ctx, &call{
 			host: oapiHost, method: http.MethodPost, path: path,
 			token: token, body: body, retry: policy,

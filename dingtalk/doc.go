@@ -42,8 +42,9 @@
 // (Config.Retry: 3 attempts, exponential back-off with jitter, at least 1 s
 // after throttling). Calls carrying a one-time user code (E2, E7, E12, E15,
 // E16) are never repeated once the request may have reached DingTalk: only
-// a failed connect is retried, and a rejected token is dropped but the call
-// is not repeated (the next login uses a new token). Every HTTP attempt
+// a failed connect is retried. A rejected access token is the exception:
+// DingTalk checks the token before the code, so the code is still unused
+// and the call is repeated once with a fresh token. Every HTTP attempt
 // carries a Config.Timeout (5 s) deadline.
 //
 // # Errors

@@ -93,7 +93,7 @@ func goldenCases() []goldenCase {
 		{name: "e7_40078", reply: "e7_40078.json", store: true, call: byCode, want: e7,
 			kind: dingtalk.KindCodeInvalid, code: "40078", hasReqID: true},
 		{name: "e7_88_subcode_in_errmsg", reply: "e7_88_subcode_in_errmsg.json", store: true, call: byCode, want: e7,
-			kind: dingtalk.KindTokenInvalid, code: "88", subCode: "40014", hasReqID: true},
+			kind: dingtalk.KindTokenInvalid, code: "88", subCode: "40014", hasReqID: true, retried: true},
 		{name: "e7_minus1_on_500", reply: "e7_500.json", status: 500, store: true, call: byCode, want: e7,
 			kind: dingtalk.KindTransient, code: "-1"},
 		{name: "e8_user_get_ok", reply: "e8_user_get_ok.json", store: true, call: userGet, want: e8},
@@ -129,7 +129,7 @@ func goldenCases() []goldenCase {
 			kind: dingtalk.KindCodeInvalid, code: "41007"},
 		{name: "e16_sso_userinfo_ok", reply: "e16_sso_userinfo_ok.json", store: true, call: ssoInfo(dingtalk.TokenV1), want: e16},
 		{name: "e16_invalid_token", reply: "e16_invalid_token.json", status: 400, store: true, call: ssoInfo(dingtalk.TokenV1), want: e16,
-			kind: dingtalk.KindTokenInvalid, code: "invalidToken", hasReqID: true},
+			kind: dingtalk.KindTokenInvalid, code: "invalidToken", hasReqID: true, retried: true},
 
 		// ISV: E17–E21.
 		{name: "e17_suite_token_ok", reply: "e17_suite_token_ok.json",

@@ -67,6 +67,9 @@ type goldenCase struct {
 	reply  string // testdata file served as the reply
 	now    int64  // Unix ms of the fake clock, default 1546084445901
 	store  bool   // seed the token store
+	// retried marks a rejected-token reply: the client fetches a new token
+	// and repeats the call once, so the server sees three requests.
+	retried bool
 	call   func(ctx context.Context, c *dingtalk.Client) (any, error)
 
 	// For error replies:
@@ -110,8 +113,18 @@ func runGolden(t *testing.T, tc goldenCase) {
 	}
 	var hits atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits.Add(1)
-		checkRequest(t, tc.want, r)
+		n := hits.Add(1)
+		if tc.retried && n == 2 {
+			// The token fetch between the rejected call and its repetition.
+			w.Header().Set("Content-Type", "application/json;charset=utf-8")
+			io.WriteString(w, `{"accessToken":"tok-fresh","expireIn":7200}`)
+			return
+		}
+		if n == 1 {
+			checkRequest(t, tc.want, r)
+		} else if r.URL.Path != tc.want.path {
+			t.Errorf("repeated call path = %q, want %q", r.URL.Path, tc.want.path)
+		}
 		if strings.HasSuffix(tc.reply, ".html") {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		} else {
@@ -136,8 +149,12 @@ func runGolden(t *testing.T, tc goldenCase) {
 		Now:        func() time.Time { return now },
 	})
 	got, err := tc.call(t.Context(), c)
-	if n := hits.Load(); n != 1 {
-		t.Errorf("server saw %d requests, want 1", n)
+	wantHits := int32(1)
+	if tc.retried {
+		wantHits = 3
+	}
+	if n := hits.Load(); n != wantHits {
+		t.Errorf("server saw %d requests, want %d", n, wantHits)
 	}
 	if tc.kind != dingtalk.KindOther || tc.code != "" {
 		checkAPIError(t, tc, err)

@@ -240,7 +240,7 @@ type AuthAgent struct {
 // /v1.0/oauth2/apps/authInfo?authCorpId=) using the suite access token.
 func (h *SuiteClient) AuthInfo(ctx context.Context, corpID string) (*AuthInfo, error) {
 	var info AuthInfo
-	err := h.src.withToken(ctx, false, func(token string) error {
+	err := h.src.withToken(ctx, func(token string) error {
 		return h.c.do(ctx, &call{
 			host: apiHost, method: http.MethodGet, path: "/v1.0/oauth2/apps/authInfo",
 			query: url.Values{"authCorpId": {corpID}}, token: token, secrets: []string{token},

@@ -116,7 +116,7 @@ type legacySSOUserInfo struct {
 // is never repeated once it may have reached DingTalk.
 func (h *SSOClient) UserInfo(ctx context.Context, code string) (*SSOUserInfo, error) {
 	var info SSOUserInfo
-	err := h.src.withToken(ctx, true, func(token string) error {
+	err := h.src.withToken(ctx, func(token string) error {
 		cl := &call{
 			method: http.MethodGet, query: url.Values{"code": {code}},
 			token: token, retry: retryBeforeSend, secrets: []string{token, code},

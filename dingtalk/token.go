@@ -160,12 +160,12 @@ func (s *tokenSource) invalidate(ctx context.Context, tok string) {
 }
 
 // withToken runs fn with a cached token. When DingTalk rejects the token
-// (KindTokenInvalid) the token is dropped; unless the call carries a
-// one-time user code, a fresh token is fetched and fn runs once more.
-// A call with a one-time code is never repeated once it may have reached
-// DingTalk, so there the error is returned and only the next call uses a
-// new token.
-func (s *tokenSource) withToken(ctx context.Context, oneTime bool, fn func(token string) error) error {
+// (KindTokenInvalid) the token is dropped, a fresh one is fetched and fn
+// runs once more. This holds for calls carrying a one-time user code too:
+// DingTalk's gateway checks the access token before it looks at the code,
+// so a token rejection means the code was not consumed. Every other
+// failure of a one-time-code call is final (retryBeforeSend).
+func (s *tokenSource) withToken(ctx context.Context, fn func(token string) error) error {
 	tok, err := s.token(ctx)
 	if err != nil {
 		return err
@@ -175,9 +175,6 @@ func (s *tokenSource) withToken(ctx context.Context, oneTime bool, fn func(token
 		return err
 	}
 	s.invalidate(ctx, tok)
-	if oneTime {
-		return err
-	}
 	tok, err = s.token(ctx)
 	if err != nil {
 		return err

@@ -226,22 +226,40 @@ func TestTokenInvalidRetriedOnlyOnce(t *testing.T) {
 	}
 }
 
-func TestOneTimeCodeNotRepeatedOnTokenInvalid(t *testing.T) {
+func TestOneTimeCodeRepeatedOnceOnTokenInvalid(t *testing.T) {
+	// DingTalk's gateway rejects the access token before it reads the code,
+	// so the code is unused and the call may be repeated with a new token.
+	f := newFake(t)
+	f.apiReply = func(_ int32, token string) (int, string) {
+		if token == "tok-1" {
+			return 200, `{"errcode":88,"errmsg":"ding talk error","sub_code":"40014","sub_msg":"不合法的access_token"}`
+		}
+		return 200, `{"errcode":0,"errmsg":"ok","result":{"userid":"zhangsan","unionid":"u1"}}`
+	}
+	a := testApp(f.client(nil, nil))
+	info, err := a.UserInfoByCode(t.Context(), userCode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.UserID != "zhangsan" {
+		t.Errorf("UserID = %q, want zhangsan", info.UserID)
+	}
+	if tc, ac := f.tokenCalls.Load(), f.apiCalls.Load(); tc != 2 || ac != 2 {
+		t.Errorf("token fetches, E7 calls = %d, %d; want 2, 2", tc, ac)
+	}
+}
+
+func TestOneTimeCodeTokenInvalidTwiceIsFinal(t *testing.T) {
 	f := newFake(t)
 	f.apiReply = func(int32, string) (int, string) {
 		return 200, `{"errcode":88,"errmsg":"ding talk error","sub_code":"40014","sub_msg":"不合法的access_token"}`
 	}
-	a := testApp(f.client(nil, nil))
-	_, err := a.UserInfoByCode(t.Context(), userCode)
+	_, err := testApp(f.client(nil, nil)).UserInfoByCode(t.Context(), userCode)
 	if !errors.Is(err, dingtalk.KindTokenInvalid) {
 		t.Fatalf("err = %v, want KindTokenInvalid", err)
 	}
-	if n := f.apiCalls.Load(); n != 1 {
-		t.Errorf("E7 calls = %d, want 1", n)
-	}
-	// The rejected token was dropped: the next call fetches a new one.
-	if tok, _ := a.AccessToken(t.Context()); tok != "tok-2" {
-		t.Errorf("token after rejection = %q, want tok-2", tok)
+	if n := f.apiCalls.Load(); n != 2 {
+		t.Errorf("E7 calls = %d, want 2", n)
 	}
 }
 
