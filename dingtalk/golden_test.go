@@ -70,7 +70,7 @@ type goldenCase struct {
 	// retried marks a rejected-token reply: the client fetches a new token
 	// and repeats the call once, so the server sees three requests.
 	retried bool
-	call   func(ctx context.Context, c *dingtalk.Client) (any, error)
+	call    func(ctx context.Context, c *dingtalk.Client) (any, error)
 
 	// For error replies:
 	kind     dingtalk.Kind
