@@ -25,7 +25,9 @@ var authCodeTests = []test{
 	{"GetByCodeUnknown", testGetByCodeUnknown},
 	{"ExpiredCode", testAuthCodeExpired},
 	{"Redeem", testRedeemAuthCode},
+	{"RedeemWithoutRefresh", testRedeemWithoutRefresh},
 	{"RedeemUnknown", testRedeemUnknown},
+	{"DeleteRequestRemovesCode", testDeleteRequestRemovesCode},
 	{"RedeemConcurrentSingleUse", testRedeemConcurrent},
 }
 
@@ -184,6 +186,29 @@ func testRedeemAuthCode(t *testing.T, s storage.Storage) {
 	wantErr(t, "second RedeemAuthCode", err, storage.ErrNotFound)
 	_, err = s.GetAccessToken(ctx, "at-2", now)
 	wantErr(t, "GetAccessToken of second redeem", err, storage.ErrNotFound)
+}
+
+func testRedeemWithoutRefresh(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	now := wallNow()
+	codeRequest(t, s, "r1", "code-1", now)
+	at := newAccessToken("at-1", "client-r1", "", "sess-r1", now)
+	must(t, "RedeemAuthCode", s.RedeemAuthCode(ctx, hash("code-1"), now, storage.TokenIssue{Access: at}))
+	got, err := s.GetAccessToken(ctx, "at-1", now)
+	must(t, "GetAccessToken", err)
+	same(t, "GetAccessToken", got, at)
+	_, err = s.GetAuthRequest(ctx, "r1")
+	wantErr(t, "GetAuthRequest after redeem", err, storage.ErrNotFound)
+}
+
+func testDeleteRequestRemovesCode(t *testing.T, s storage.Storage) {
+	now := wallNow()
+	codeRequest(t, s, "r1", "code-1", now)
+	must(t, "DeleteAuthRequest", s.DeleteAuthRequest(t.Context(), "r1"))
+	_, err := s.GetAuthRequestByCode(t.Context(), hash("code-1"), now)
+	wantErr(t, "GetAuthRequestByCode after delete", err, storage.ErrNotFound)
+	err = s.RedeemAuthCode(t.Context(), hash("code-1"), now, storage.TokenIssue{Access: newAccessToken("at-1", "client-r1", "", "", now)})
+	wantErr(t, "RedeemAuthCode after delete", err, storage.ErrNotFound)
 }
 
 func testRedeemUnknown(t *testing.T, s storage.Storage) {
