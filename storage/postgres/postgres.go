@@ -53,7 +53,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// The parse error may quote the URL, password included.
-		return nil, errors.New("postgres: parse database url: invalid url")
+		return nil, errors.New("postgres: parse database url: invalid url or parameter")
 	}
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns
