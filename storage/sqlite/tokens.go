@@ -101,9 +101,12 @@ func scanRefresh(row interface{ Scan(...any) error }) (storage.RefreshToken, err
 func (s *Store) GetRefreshToken(ctx context.Context, tokenHash []byte, now time.Time) (storage.RefreshToken, error) {
 	r, err := scanRefresh(s.db.QueryRowContext(ctx, `SELECT `+refreshColumns+`
 		FROM refresh_tokens WHERE token_hash = ?`, blob(tokenHash)))
-	if err == nil && r.RotatedAt != nil {
+	switch {
+	case err != nil:
+	case r.RotatedAt != nil:
+		// Reuse: the family is revoked in a write transaction.
 		err = s.inTx(ctx, func(tx *sql.Tx) error { return checkRefresh(ctx, tx, r, now) })
-	} else if err == nil {
+	default:
 		err = checkRefresh(ctx, nil, r, now)
 	}
 	if err != nil {
