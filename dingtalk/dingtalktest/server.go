@@ -1,14 +1,3 @@
-// Package dingtalktest is a faithful in-process DingTalk simulator for tests
-// and local development, shaped like net/http/httptest.
-//
-// One handler serves the three DingTalk hosts (oapi.dingtalk.com,
-// api.dingtalk.com and login.dingtalk.com) on one URL: the oapi endpoints
-// (/gettoken, /topapi/..., /sns/..., /sso/..., /service/...), the v1.0 API
-// (/v1.0/...), the browser login pages (/oauth2/auth, /connect/...), the
-// DTFrameLogin and dd JSAPI scripts, and a small admin area under /__sim/.
-// Responses follow the reference wire format field by field, including error
-// envelopes and codes. Tests steer it: populate the directory, mint one-time
-// codes, rotate suite tickets, move the clock, inject faults, count calls.
 package dingtalktest
 
 import (
@@ -24,9 +13,8 @@ import (
 type Option func(*config)
 
 type config struct {
-	now    func() time.Time
-	dir    *Directory
-	logins bool
+	now func() time.Time
+	dir *Directory
 }
 
 // WithClock makes the simulator read time from now (code and token expiry,
