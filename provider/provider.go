@@ -220,6 +220,11 @@ func (p *Provider) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+authorizePath, p.authorize)
 	mux.HandleFunc("POST "+authorizePath, p.authorize)
+	// Other methods must not reach op's own authorize handler.
+	mux.HandleFunc(authorizePath, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", "GET, POST")
+		http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
+	})
 	mux.HandleFunc("GET "+loginPath, p.login)
 	mux.HandleFunc("GET "+loggedOutPath, p.loggedOut)
 	if h, ok := p.cfg.Authenticator.(http.Handler); ok {

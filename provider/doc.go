@@ -1,0 +1,106 @@
+// Package provider is dingbridge's OpenID Connect provider: zitadel/oidc's
+// op package over storage.Storage, plus the login, session and logout
+// handling around it. The DingTalk login flows plug in as an
+// Authenticator.
+//
+// # Routes
+//
+// Every route is mounted under the issuer's path (issuer
+// https://h/dingbridge serves https://h/dingbridge/authorize, …). Provider.Handler
+// wraps them all with the request ID middleware (X-Request-Id taken when
+// sane, otherwise made; echoed; logged as request_id with method, path and
+// status — never the query).
+//
+//	GET  /.well-known/openid-configuration  server.Discovery (op's document, trimmed; RFC 9207 flag)
+//	GET  /keys                              op → opStorage.KeySet → KeyManager (JWKS: next, active, retiring keys)
+//	GET  /authorize, POST /authorize        Provider.authorize (ours, not op's)
+//	GET  /authorize/callback?id=…           Provider.authorizeCallback (registered through op.RegisterLegacyServer)
+//	GET  /login?authRequestID=…             Provider.login → session SSO, prompt=none, or Authenticator.ServeLogin
+//	     /login/…                           the Authenticator, when it is an http.Handler
+//	POST /oauth/token                       op → server.VerifyClient, then by grant_type:
+//	                                          authorization_code  server.CodeExchange
+//	                                          refresh_token       server.RefreshToken
+//	                                          client_credentials  op LegacyServer → opStorage.ClientCredentialsTokenRequest
+//	GET/POST /userinfo                      op LegacyServer.UserInfo → opStorage.SetUserinfoFromToken
+//	POST /oauth/introspect                  server.Introspect (RFC 7662)
+//	POST /oauth/revoke                      op → server.VerifyClient → server.Revocation (RFC 7009)
+//	GET/POST /end_session                   server.EndSession → Provider.endSession
+//	GET  /logged-out                        Provider.loggedOut ("signed out" page)
+//	     /healthz, /ready                   op's probes (cmd mounts its own, using Provider.Ready)
+//
+// # One login, end to end
+//
+//  1. The relying party sends the browser to /authorize. Provider.authorize
+//     parses the request with op.ParseAuthorizeRequest and loads the client
+//     (storage.GetClient). Until client_id and redirect_uri are known good
+//     (exact match; native clients may vary a loopback port), errors render
+//     templates.Error with status 400 and go nowhere else. After that,
+//     errors go back to the redirect_uri with error, state and iss:
+//     response_type must be code; unknown scopes are dropped and openid is
+//     required; PKCE must be S256, and public clients (or RequirePKCE) must
+//     send it; a bad id_token_hint is login_required. The request is stored
+//     (storage.CreateAuthRequest — commit 1), with non-standard
+//     parameters kept in Params, and the browser goes to
+//     /login?authRequestID=….
+//  2. Provider.login loads the request. If the browser's session cookie
+//     (securecookie, path = issuer path, HttpOnly, SameSite=Lax, Secure
+//     unless Insecure) names a live session that satisfies the request —
+//     no prompt=login, max_age met, id_token_hint subject equal, corp
+//     allowed by the client policy — the login completes at once with
+//     that session (single sign-on). Otherwise prompt=none goes back to
+//     the client with login_required, and everything else is handed to
+//     Authenticator.ServeLogin with a LoginRequest (login_hint,
+//     ui_locales, params, policy, page language). Without an
+//     Authenticator the "no login method configured" page is shown.
+//  3. The Authenticator authenticates the person and calls
+//     Provider.FinishLogin. One storage.CompleteLogin transaction
+//     resolves the DingTalk identity to a user (creating it on first
+//     login), creates the browser session (a fresh ID for a fresh login;
+//     SSO keeps its session) and marks the request done (commit 2). The
+//     session cookie is set and the browser goes to /authorize/callback.
+//  4. Provider.authorizeCallback checks that the request is done and that
+//     the browser holds the session the login created, makes a 256-bit
+//     code, stores only its SHA-256 (storage.SaveAuthCode — commit 3) and
+//     sends code, state and iss to the redirect_uri (query, fragment or
+//     form_post).
+//  5. The client posts the code to /oauth/token. server.VerifyClient
+//     authenticates it (client_secret_basic or client_secret_post,
+//     SHA-256 digests compared in constant time; failure is
+//     invalid_client, 401; public clients send only client_id).
+//     server.CodeExchange loads the request by code digest, checks
+//     client, redirect_uri and PKCE, and calls op.CreateTokenResponse.
+//     op asks opStorage for tokens: storage.RedeemAuthCode deletes the
+//     request with its code and stores the access token (and, with
+//     offline_access and the refresh_token grant, a refresh token of a
+//     new family) in one transaction (commit 4); a second redemption
+//     finds nothing and is invalid_grant. op signs the ID token with the
+//     KeyManager's active key (nonce, at_hash, c_hash, auth_time, amr,
+//     azp, and sid from opStorage.SetUserinfoFromRequest); op's
+//     DeleteAuthRequest afterwards is a no-op. The response carries
+//     session_state = sid.
+//  6. /userinfo decodes the access token (opaque: op's AES-GCM token ID;
+//     JWT for clients with AccessTokenFormat "jwt"), loads the token
+//     record and the user, and releases the claims of the token's scopes
+//     as the client policy maps them (claims.go), as application/json.
+//  7. refresh_token: server.RefreshToken loads the token by digest;
+//     storage.RotateRefreshToken marks it rotated and stores its
+//     successor atomically. A rotated token presented again makes storage
+//     revoke the whole family; the answer is invalid_grant.
+//  8. /end_session verifies id_token_hint's issuer and signature (expiry
+//     ignored), ends the cookie's session and the hint's sid (session row
+//     deleted, its access tokens revoked; refresh tokens are offline
+//     grants and survive), clears the cookie, and redirects to
+//     post_logout_redirect_uri with state only when it exactly matches the
+//     client's registration — otherwise to /logged-out.
+//
+// # Keys
+//
+// KeyManager creates the first key on start (New), encrypts private keys
+// with AES-256-GCM under Config.KeyEncryptionKey (key ID as additional
+// data), and keeps decrypted keys in memory. A key signs from ActivatesAt
+// for RotationPeriod; one token lifetime before that ends, Provider.Run
+// publishes the next key, which activates one token lifetime later, and
+// a key stays in the JWKS until a token lifetime after it stopped
+// signing. Replicas reload keys every minute and on an unknown kid; the
+// unique Generation makes concurrent creation safe.
+package provider
