@@ -219,3 +219,26 @@ func TestJWTAccessTokens(t *testing.T) {
 		t.Errorf("revoked JWT access token still active: %v", intro)
 	}
 }
+
+// TestEndSessionExpiredHint logs out with an expired id_token_hint in a
+// browser without cookies: the hint's signature and issuer are enough.
+func TestEndSessionExpiredHint(t *testing.T) {
+	e := newEnv(t, newSQLite(t), func(c *Config) { c.IDTokenTTL, c.AccessTokenTTL = time.Second, time.Second })
+	c := e.addClient("web", nil)
+	q := e.login(t, newBrowser(t), c, nil)
+	_, tok := e.exchange(t, c, true, q.Get("code"), "")
+	hint, _ := tok["id_token"].(string)
+	sid, _ := tok["session_state"].(string)
+	time.Sleep(2100 * time.Millisecond) // let the ID token expire
+
+	resp := visit(t, newBrowser(t), e.issuer+"/end_session?"+url.Values{
+		"id_token_hint": {hint}, "post_logout_redirect_uri": {c.PostLogoutRedirectURIs[0]}, "state": {"s"},
+	}.Encode())
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusFound || loc.Host != rpHost || loc.Query().Get("state") != "s" {
+		t.Errorf("end_session = %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if _, err := e.store.GetSession(t.Context(), sid, e.clock.Now()); err == nil {
+		t.Error("session named by the hint's sid survived")
+	}
+}
