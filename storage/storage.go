@@ -231,6 +231,10 @@ type ClientPolicy struct {
 	// ClaimsInIDToken puts the scope claims in the ID token too, not only
 	// at userinfo.
 	ClaimsInIDToken bool `json:"claims_in_id_token,omitempty"`
+	// AlwaysRelease lists scopes whose claims are released even when the
+	// client did not request them (e.g. Keycloak asks only for openid).
+	// The phone scope is never released this way.
+	AlwaysRelease []string `json:"always_release,omitempty"`
 }
 
 // AuthRequest is a pending or completed OIDC authorization request.
@@ -275,11 +279,14 @@ type LoginCompletion struct {
 	// AuthRequestID is the request to mark done; empty when the login was
 	// not started by an authorization request (third-party-initiated).
 	AuthRequestID string
-	// Identity, when set, is resolved to a user: an existing binding
-	// (FindBinding rules) gives its subject and is updated with the
-	// identity's non-empty ids and profile; otherwise a user with
-	// NewSubject and a binding are created. When nil, Subject names an
-	// existing user.
+	// Identity, when set, is resolved to a user: a binding with the same
+	// (CorpID, UserID) gives its subject; otherwise a binding with the
+	// same UnionID in the same corp (which gains the UserID), otherwise a
+	// binding with the same UnionID in any corp (a second binding is
+	// created for this corp: one person, one subject, a binding per corp).
+	// A matched binding is updated with the identity's non-empty ids and
+	// profile; with no match a user with NewSubject and a binding are
+	// created. When nil, Subject names an existing user.
 	Identity   *Identity
 	NewSubject string
 	Subject    string
@@ -409,6 +416,9 @@ type Profile struct {
 	Boss        bool         `json:"boss,omitempty"`
 	SysLevel    int          `json:"sys_level,omitempty"`
 	Active      bool         `json:"active,omitempty"`
+	// AppAdmin is set when the person logged in through the app's admin
+	// console (DingTalk admin-console SSO).
+	AppAdmin bool `json:"app_admin,omitempty"`
 	Locale      string       `json:"locale,omitempty"`
 	CorpName    string       `json:"corp_name,omitempty"`
 }
