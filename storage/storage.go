@@ -418,9 +418,9 @@ type Profile struct {
 	Active      bool         `json:"active,omitempty"`
 	// AppAdmin is set when the person logged in through the app's admin
 	// console (DingTalk admin-console SSO).
-	AppAdmin bool `json:"app_admin,omitempty"`
-	Locale      string       `json:"locale,omitempty"`
-	CorpName    string       `json:"corp_name,omitempty"`
+	AppAdmin bool   `json:"app_admin,omitempty"`
+	Locale   string `json:"locale,omitempty"`
+	CorpName string `json:"corp_name,omitempty"`
 }
 
 // Department is a department a person belongs to, with its ancestors.
