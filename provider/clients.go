@@ -23,13 +23,22 @@ const (
 	grantClientCredentials = "client_credentials"
 )
 
-// scopeGroups releases the person's DingTalk departments as "groups".
-const scopeGroups = "groups"
+// GrantTokenExchange is the grant type a client lists in GrantTypes to
+// exchange DingTalk in-app codes (TokenTypeDingTalkAuthCode) for tokens.
+const GrantTokenExchange = grantTokenExchange
+
+// Scopes beyond the standard ones: scopeGroups releases the person's
+// DingTalk departments as "groups" (and "roles"), scopeDingTalk the
+// "dingtalk" object.
+const (
+	scopeGroups   = "groups"
+	scopeDingTalk = "dingtalk"
+)
 
 // supportedScopes are the scopes the provider knows; any other requested
 // scope is dropped from the request.
 var supportedScopes = []string{
-	oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, scopeGroups, oidc.ScopeOfflineAccess,
+	oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, scopeGroups, oidc.ScopeOfflineAccess, scopeDingTalk,
 }
 
 // GenerateClientSecret returns a new client secret of 256 random bits,
@@ -87,13 +96,14 @@ func ValidateClient(c storage.Client) error {
 		switch g {
 		case grantAuthorizationCode:
 		case grantRefreshToken:
-			if !slices.Contains(c.GrantTypes, grantAuthorizationCode) {
-				bad("grant_types: refresh_token requires authorization_code")
+			if !slices.Contains(c.GrantTypes, grantAuthorizationCode) && !slices.Contains(c.GrantTypes, grantTokenExchange) {
+				bad("grant_types: refresh_token requires authorization_code or the token exchange grant")
 			}
 		case grantClientCredentials:
 			if c.Public {
 				bad("grant_types: client_credentials requires a confidential client")
 			}
+		case grantTokenExchange:
 		default:
 			bad("grant_types: unknown grant type %q", g)
 		}

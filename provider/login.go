@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -21,6 +22,16 @@ import (
 // request under /login/ (its own callbacks and form posts).
 type Authenticator interface {
 	ServeLogin(w http.ResponseWriter, r *http.Request, req LoginRequest)
+}
+
+// SilentAuthenticator is optionally implemented by the Authenticator.
+// With prompt=none and no browser session that satisfies the request, the
+// provider asks CanLoginSilently: true hands the request to ServeLogin
+// with "none" in req.Prompt — the Authenticator then shows no interactive
+// page and, when the silent attempt fails, calls Provider.FailLogin with
+// login_required; false sends login_required to the client at once.
+type SilentAuthenticator interface {
+	CanLoginSilently(r *http.Request, req LoginRequest) bool
 }
 
 // LoginRequest is what an Authenticator learns about the authorization
@@ -65,7 +76,8 @@ type Finish struct {
 
 // login is the client's login URL. A browser session that satisfies the
 // request completes it at once; prompt=none without one goes back to the
-// client with login_required; otherwise the Authenticator takes over.
+// client with login_required unless a SilentAuthenticator can log the
+// person in without a page; otherwise the Authenticator takes over.
 func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	ar, err := p.store.GetAuthRequest(ctx, r.URL.Query().Get("authRequestID"))
@@ -86,19 +98,8 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 		p.finishLogin(w, r, ar, Finish{AuthRequestID: ar.ID, Subject: s.Subject, AMR: s.AMR, CorpID: s.CorpID}, &s)
 		return
 	}
-	if slices.Contains(ar.Prompt, oidc.PromptNone) {
-		p.replyError(w, r, replyTo{redirectURI: ar.RedirectURI, responseMode: ar.ResponseMode, state: ar.State},
-			oidc.ErrLoginRequired().WithDescription("no session satisfies the request"))
-		return
-	}
-	lang := templates.Negotiate(ar.UILocales, r.Header.Get("Accept-Language"))
-	if p.cfg.Authenticator == nil {
-		if err := templates.LoginUnavailable(w, templates.LoginUnavailableData{Lang: lang, RequestID: RequestID(ctx)}); err != nil {
-			p.logger(ctx).ErrorContext(ctx, "render login unavailable page", "err", err)
-		}
-		return
-	}
-	p.cfg.Authenticator.ServeLogin(w, r, LoginRequest{
+	auth := p.authenticator()
+	req := LoginRequest{
 		AuthRequestID:      ar.ID,
 		ClientID:           ar.ClientID,
 		ClientName:         c.c.Name,
@@ -110,8 +111,23 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 		MaxAge:             ar.MaxAge,
 		IDTokenHintSubject: ar.IDTokenHintSubject,
 		Policy:             c.c.Policy,
-		Lang:               lang,
-	})
+		Lang:               templates.Negotiate(ar.UILocales, r.Header.Get("Accept-Language")),
+	}
+	if slices.Contains(ar.Prompt, oidc.PromptNone) {
+		if silent, ok := auth.(SilentAuthenticator); ok && silent.CanLoginSilently(r, req) {
+			auth.ServeLogin(w, r, req)
+			return
+		}
+		p.failLogin(w, r, ar, oidc.ErrLoginRequired().WithDescription("no session satisfies the request"))
+		return
+	}
+	if auth == nil {
+		if err := templates.LoginUnavailable(w, templates.LoginUnavailableData{Lang: req.Lang, RequestID: RequestID(ctx)}); err != nil {
+			p.logger(ctx).ErrorContext(ctx, "render login unavailable page", "err", err)
+		}
+		return
+	}
+	auth.ServeLogin(w, r, req)
 }
 
 // sessionSatisfies reports whether an existing browser session may
@@ -162,6 +178,26 @@ func (p *Provider) FinishLogin(w http.ResponseWriter, r *http.Request, f Finish)
 // the existing session unchanged.
 func (p *Provider) finishLogin(w http.ResponseWriter, r *http.Request, ar storage.AuthRequest, f Finish, reuse *storage.Session) {
 	ctx := r.Context()
+	session, _, err := p.commitLogin(ctx, ar.ID, f, reuse)
+	if err != nil {
+		p.authRequestLoadError(w, r, err)
+		return
+	}
+	cookie, err := p.sessionCookieFor(session)
+	if err != nil {
+		p.errorPage(w, r, http.StatusInternalServerError, templates.ErrorInternal, ar.UILocales, fmt.Errorf("encode session cookie: %w", err))
+		return
+	}
+	p.logger(ctx).InfoContext(ctx, "login completed", "auth_request_id", ar.ID, "client_id", ar.ClientID, "sso", reuse != nil)
+	http.SetCookie(w, cookie)
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, p.callbackURL(ar.ID), http.StatusFound)
+}
+
+// commitLogin runs the storage.CompleteLogin transaction of a login: the
+// identity's user and binding, the session (a new one unless reuse is
+// set) and, when authRequestID is not empty, the request marked done.
+func (p *Provider) commitLogin(ctx context.Context, authRequestID string, f Finish, reuse *storage.Session) (storage.Session, storage.User, error) {
 	now := p.now().UTC()
 	session := storage.Session{
 		ID:        newToken(),
@@ -174,8 +210,8 @@ func (p *Provider) finishLogin(w http.ResponseWriter, r *http.Request, ar storag
 	if reuse != nil {
 		session = *reuse
 	}
-	_, err := p.store.CompleteLogin(ctx, storage.LoginCompletion{
-		AuthRequestID: ar.ID,
+	u, err := p.store.CompleteLogin(ctx, storage.LoginCompletion{
+		AuthRequestID: authRequestID,
 		Identity:      f.Identity,
 		NewSubject:    randomString(16),
 		Subject:       f.Subject,
@@ -185,16 +221,39 @@ func (p *Provider) finishLogin(w http.ResponseWriter, r *http.Request, ar storag
 		Now:           now,
 	})
 	if err != nil {
-		p.authRequestLoadError(w, r, fmt.Errorf("complete login: %w", err))
-		return
+		return storage.Session{}, storage.User{}, fmt.Errorf("complete login: %w", err)
 	}
-	cookie, err := p.sessionCookieFor(session)
+	session.Subject = u.Subject
+	return session, u, nil
+}
+
+// FailLogin ends an authorization request with an OAuth error sent to the
+// client's redirect_uri (error, error_description, state and iss, in the
+// request's response_mode) and deletes the request. The login flows use
+// it for "back to the application" links (access_denied), failed silent
+// logins (login_required) and refusals. A nil e sends server_error.
+func (p *Provider) FailLogin(w http.ResponseWriter, r *http.Request, authRequestID string, e *oidc.Error) {
+	ar, err := p.store.GetAuthRequest(r.Context(), authRequestID)
 	if err != nil {
-		p.errorPage(w, r, http.StatusInternalServerError, templates.ErrorInternal, ar.UILocales, fmt.Errorf("encode session cookie: %w", err))
+		p.authRequestLoadError(w, r, err)
 		return
 	}
-	p.logger(ctx).InfoContext(ctx, "login completed", "auth_request_id", ar.ID, "client_id", ar.ClientID, "sso", reuse != nil)
-	http.SetCookie(w, cookie)
-	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, p.callbackURL(ar.ID), http.StatusFound)
+	if ar.Done {
+		p.errorPage(w, r, http.StatusBadRequest, templates.ErrorExpired, ar.UILocales, errors.New("fail login: request already completed"))
+		return
+	}
+	if e == nil {
+		e = oidc.ErrServerError()
+	}
+	p.failLogin(w, r, ar, e)
+}
+
+// failLogin deletes the request, so it cannot be completed afterwards,
+// and sends e to the client.
+func (p *Provider) failLogin(w http.ResponseWriter, r *http.Request, ar storage.AuthRequest, e *oidc.Error) {
+	if err := p.store.DeleteAuthRequest(r.Context(), ar.ID); err != nil {
+		p.authRequestLoadError(w, r, fmt.Errorf("delete auth request: %w", err))
+		return
+	}
+	p.replyError(w, r, replyTo{redirectURI: ar.RedirectURI, responseMode: ar.ResponseMode, state: ar.State}, e)
 }

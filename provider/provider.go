@@ -10,10 +10,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/securecookie"
-	"github.com/rs/cors"
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
 
@@ -52,8 +52,13 @@ type Config struct {
 	// Insecure allows an http issuer and cookies without Secure. Dev only.
 	Insecure bool
 	// Authenticator performs the login step; nil makes /login show "no
-	// login method configured".
+	// login method configured". It may also be set after New with
+	// Provider.SetAuthenticator.
 	Authenticator Authenticator
+	// CodeExchanger resolves DingTalk codes posted to the token endpoint
+	// as RFC 8693 token exchanges (mini programs); nil disables that
+	// grant.
+	CodeExchanger CodeExchanger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 }
@@ -75,7 +80,14 @@ type Provider struct {
 	// rotation keeps verifiable.
 	tokenLifetimeCap time.Duration
 	handler          http.Handler
+	// auth holds the Authenticator; it is swapped atomically so that
+	// SetAuthenticator may run after New.
+	auth atomic.Pointer[authBox]
 }
+
+// authBox wraps an Authenticator so that implementations of different
+// types can share one atomic pointer.
+type authBox struct{ a Authenticator }
 
 // New validates cfg, makes sure a signing key exists, and builds the
 // provider. It starts no goroutines; call Run for background upkeep.
@@ -93,6 +105,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		now:              cfg.Now,
 		tokenLifetimeCap: max(cfg.AccessTokenTTL, cfg.IDTokenTTL),
 	}
+	p.auth.Store(&authBox{a: cfg.Authenticator})
 	keys, err := NewKeyManager(KeyConfig{
 		Storage:        cfg.Storage,
 		EncryptionKey:  cfg.KeyEncryptionKey,
@@ -195,11 +208,44 @@ const (
 	callbackPath  = "/authorize/callback"
 	loginPath     = "/login"
 	loggedOutPath = "/logged-out"
+	tokenPath     = "/oauth/token"
 )
+
+// authenticatorPrefixes are the route prefixes served by the
+// Authenticator when it is an http.Handler: its callbacks and form posts
+// under /login/, and the DingTalk entry points under /dingtalk/.
+var authenticatorPrefixes = []string{loginPath + "/", "/dingtalk/"}
+
+// serveAuthenticator hands a request under authenticatorPrefixes to the
+// Authenticator, or answers 404 when it serves no routes.
+func (p *Provider) serveAuthenticator(w http.ResponseWriter, r *http.Request) {
+	if h, ok := p.authenticator().(http.Handler); ok {
+		h.ServeHTTP(w, r)
+		return
+	}
+	http.NotFound(w, r)
+}
+
+// authenticator returns the current Authenticator, or nil.
+func (p *Provider) authenticator() Authenticator { return p.auth.Load().a }
+
+// SetAuthenticator sets the login step. It breaks the construction cycle
+// (the Authenticator needs the Provider, the Provider needs the
+// Authenticator) and must be called before the handler serves requests.
+func (p *Provider) SetAuthenticator(a Authenticator) { p.auth.Store(&authBox{a: a}) }
+
+// Issuer returns the issuer URL; every route is under it.
+func (p *Provider) Issuer() string { return p.issuer }
+
+// Client loads a registered client, for the login flows' checks and page
+// titles; storage.ErrNotFound when it does not exist.
+func (p *Provider) Client(ctx context.Context, id string) (storage.Client, error) {
+	return p.store.GetClient(ctx, id)
+}
 
 var endpoints = op.Endpoints{
 	Authorization: op.NewEndpoint("authorize"),
-	Token:         op.NewEndpoint("oauth/token"),
+	Token:         op.NewEndpoint(strings.TrimPrefix(tokenPath, "/")),
 	Introspection: op.NewEndpoint("oauth/introspect"),
 	Userinfo:      op.NewEndpoint("userinfo"),
 	Revocation:    op.NewEndpoint("oauth/revoke"),
@@ -209,13 +255,7 @@ var endpoints = op.Endpoints{
 
 func (p *Provider) routes() http.Handler {
 	opHandler := op.RegisterLegacyServer(p.server, p.authorizeCallback,
-		// Browsers may call the token, userinfo and key endpoints from
-		// other origins, but never with our cookies.
-		op.WithServerCORSOptions(&cors.Options{
-			AllowOriginFunc: func(string) bool { return true },
-			AllowedHeaders:  []string{"Origin", "Accept", "Accept-Language", "Authorization", "Content-Type"},
-			AllowedMethods:  []string{http.MethodGet, http.MethodHead, http.MethodPost},
-		}),
+		op.WithServerCORSOptions(&corsOptions),
 	)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+authorizePath, p.authorize)
@@ -227,9 +267,10 @@ func (p *Provider) routes() http.Handler {
 	})
 	mux.HandleFunc("GET "+loginPath, p.login)
 	mux.HandleFunc("GET "+loggedOutPath, p.loggedOut)
-	if h, ok := p.cfg.Authenticator.(http.Handler); ok {
-		mux.Handle(loginPath+"/", h)
+	for _, prefix := range authenticatorPrefixes {
+		mux.HandleFunc(prefix, p.serveAuthenticator)
 	}
+	mux.Handle("POST "+tokenPath, p.tokenEndpoint(opHandler))
 	mux.Handle("/", opHandler)
 
 	var h http.Handler = mux

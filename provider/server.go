@@ -56,6 +56,9 @@ func (s *server) Discovery(ctx context.Context, r *op.Request[struct{}]) (*op.Re
 	cfg.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
 	cfg.ResponseModesSupported = []string{"query", "fragment", "form_post"}
 	cfg.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials}
+	if s.p.cfg.CodeExchanger != nil {
+		cfg.GrantTypesSupported = append(cfg.GrantTypesSupported, oidc.GrantTypeTokenExchange)
+	}
 	cfg.CodeChallengeMethodsSupported = []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256}
 	cfg.TokenEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodNone}
 	cfg.IntrospectionEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost}
@@ -172,6 +175,13 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 		return nil, err
 	}
 	return op.NewResponse(tokenResponse{AccessTokenResponse: resp, SessionState: t.SessionID}), nil
+}
+
+// TokenExchange refuses RFC 8693 exchanges of the standard token types;
+// DingTalk codes (TokenTypeDingTalkAuthCode) never reach op and are
+// exchanged by Provider.exchangeDingTalkCode.
+func (s *server) TokenExchange(context.Context, *op.ClientRequest[oidc.TokenExchangeRequest]) (*op.Response, error) {
+	return nil, oidc.ErrInvalidRequest().WithDescription("subject_token_type is not supported")
 }
 
 // JWTProfile refuses the JWT bearer grant, which the provider does not

@@ -65,6 +65,12 @@ func (p *Provider) sessionIDFromCookie(r *http.Request) (string, bool) {
 	return id, true
 }
 
+// CurrentSession returns the live browser session named by the request's
+// session cookie; false when there is none or it has ended or expired.
+func (p *Provider) CurrentSession(r *http.Request) (storage.Session, bool) {
+	return p.currentSession(r.Context(), r)
+}
+
 // currentSession loads the unexpired session the request's cookie names.
 func (p *Provider) currentSession(ctx context.Context, r *http.Request) (storage.Session, bool) {
 	id, ok := p.sessionIDFromCookie(r)

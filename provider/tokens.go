@@ -33,6 +33,9 @@ func (p *Provider) newIssue(ctx context.Context, req op.TokenRequest, withRefres
 		grantedScopes = r.t.Scopes
 	case *clientCredentialsRequest:
 		clientID = r.clientID
+	case *exchangeRequest:
+		clientID, sessionID = r.clientID, r.session
+		at.AuthTime, at.AMR = r.authTime, r.amr
 	default:
 		return storage.TokenIssue{}, "", fmt.Errorf("issue tokens: unexpected request type %T", req)
 	}
