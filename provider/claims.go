@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -13,9 +14,11 @@ import (
 	"github.com/dingbridge/dingbridge/storage"
 )
 
-// fillUserinfo sets the claims the scopes release for a user, as the
-// client's policy maps them.
-func (p *Provider) fillUserinfo(ctx context.Context, info *oidc.UserInfo, subject, clientID string, scopes []string) error {
+// fillUserinfo sets the claims released to a client for a user. The
+// DingTalk binding they come from is the one of the session's corp; when
+// the session is gone (or the token has none, as after a refresh), the
+// most recently used binding.
+func (p *Provider) fillUserinfo(ctx context.Context, info *oidc.UserInfo, subject, clientID, sessionID string, scopes []string) error {
 	u, err := p.store.GetUser(ctx, subject)
 	if err != nil {
 		return fmt.Errorf("get user: %w", err)
@@ -24,55 +27,214 @@ func (p *Provider) fillUserinfo(ctx context.Context, info *oidc.UserInfo, subjec
 	if err != nil {
 		return fmt.Errorf("get client: %w", err)
 	}
-	setClaims(info, u, c.Policy, scopes)
+	b, err := p.bindingFor(ctx, subject, sessionID)
+	if err != nil {
+		return err
+	}
+	setClaims(info, u, b, c.Policy, scopes)
 	return nil
 }
 
-// setClaims maps a user's profile to standard claims per scope:
+// bindingFor picks the binding whose profile a token's claims show; nil
+// when the user has none.
+func (p *Provider) bindingFor(ctx context.Context, subject, sessionID string) (*storage.Binding, error) {
+	bindings, err := p.store.ListBindings(ctx, subject)
+	if err != nil {
+		return nil, fmt.Errorf("list bindings: %w", err)
+	}
+	if len(bindings) == 0 {
+		return nil, nil
+	}
+	if sessionID != "" {
+		s, err := p.store.GetSession(ctx, sessionID, p.now())
+		switch {
+		case err == nil:
+			for i := range bindings {
+				if bindings[i].CorpID == s.CorpID {
+					return &bindings[i], nil
+				}
+			}
+		case !errors.Is(err, storage.ErrNotFound):
+			return nil, fmt.Errorf("get session: %w", err)
+		}
+	}
+	latest := &bindings[0]
+	for i := range bindings {
+		if bindings[i].LastLoginAt.After(latest.LastLoginAt) {
+			latest = &bindings[i]
+		}
+	}
+	return latest, nil
+}
+
+// releasedScopes are the scopes whose claims a client receives: those of
+// the token plus the policy's AlwaysRelease scopes, except phone, which
+// must always be requested.
+func releasedScopes(scopes []string, policy storage.ClientPolicy) []string {
+	out := slices.Clone(scopes)
+	for _, s := range policy.AlwaysRelease {
+		if s != oidc.ScopePhone && slices.Contains(supportedScopes, s) && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// setClaims maps a user's DingTalk profile to claims. b is the binding of
+// the token's corp (nil: the user's latest profile, no DingTalk ids).
+// Claims per released scope (releasedScopes):
 //
-//	profile: name, nickname, picture, locale, updated_at
-//	email:   email + email_verified, per policy.Email — "org" (default):
-//	         the org email, verified; "directory": the directory email,
-//	         unverified; "omit": nothing
-//	phone:   phone_number (unverified)
-//	groups:  groups, per policy.Groups — department "names" (default),
-//	         "ids" or "paths"; with GroupsParents, ancestors too
-func setClaims(info *oidc.UserInfo, u storage.User, policy storage.ClientPolicy, scopes []string) {
+//	profile:  name, nickname, preferred_username (job number, else the
+//	          corp userId, else nick), picture, locale, updated_at, roles
+//	email:    email + email_verified, per policy.Email — "org" (default):
+//	          the org email, verified, or nothing when there is none;
+//	          "directory": the directory email, unverified; "omit":
+//	          nothing. DingTalk's users/me email is never used.
+//	phone:    phone_number as +<state code><mobile> (state code 86 when
+//	          DingTalk gives none), phone_number_verified true (the number
+//	          is the corp directory's); only when requested, never through
+//	          AlwaysRelease
+//	groups:   groups — department names (default), "ids" or "paths" per
+//	          policy.Groups, with every ancestor when GroupsParents — and
+//	          roles
+//	dingtalk: dingtalk {corp_id, corp_name, user_id, union_id, job_number,
+//	          title, dept_ids}
+//
+// roles lists "admin" (corp administrator), "boss", "sub_admin" (DingTalk
+// sys_level 2) and "app_admin" (logged in through the app's admin
+// console); it is left out when empty, as are groups and every empty
+// string claim.
+func setClaims(info *oidc.UserInfo, u storage.User, b *storage.Binding, policy storage.ClientPolicy, scopes []string) {
 	info.Subject = u.Subject
 	prof := u.Profile
-	for _, scope := range scopes {
-		switch scope {
-		case oidc.ScopeProfile:
-			info.Name = prof.Name
-			info.Nickname = prof.Nick
-			info.Picture = prof.Avatar
-			if prof.Locale != "" {
-				info.Locale = oidc.NewLocale(parseLocale(prof.Locale))
+	var corpID, userID, unionID string
+	if b != nil {
+		prof, corpID, userID, unionID = b.Profile, b.CorpID, b.UserID, b.UnionID
+	}
+	released := releasedScopes(scopes, policy)
+	has := func(s string) bool { return slices.Contains(released, s) }
+	if has(oidc.ScopeProfile) {
+		info.Name = prof.Name
+		info.Nickname = prof.Nick
+		info.PreferredUsername = firstNonEmpty(prof.JobNumber, userID, prof.Nick)
+		info.Picture = prof.Avatar
+		if prof.Locale != "" {
+			info.Locale = oidc.NewLocale(parseLocale(prof.Locale))
+		}
+		if !u.UpdatedAt.IsZero() {
+			info.UpdatedAt = oidc.FromTime(u.UpdatedAt)
+		}
+	}
+	if has(oidc.ScopeEmail) {
+		switch policy.Email {
+		case "", "org":
+			if prof.OrgEmail != "" {
+				info.Email, info.EmailVerified = prof.OrgEmail, true
 			}
-			if !u.UpdatedAt.IsZero() {
-				info.UpdatedAt = oidc.FromTime(u.UpdatedAt)
-			}
-		case oidc.ScopeEmail:
-			switch policy.Email {
-			case "", "org":
-				if prof.OrgEmail != "" {
-					info.Email, info.EmailVerified = prof.OrgEmail, true
-				}
-			case "directory":
-				if prof.Email != "" {
-					info.Email, info.EmailVerified = prof.Email, false
-				}
-			}
-		case oidc.ScopePhone:
-			info.PhoneNumber = prof.Mobile
-		case scopeGroups:
-			if groups := groupClaim(prof.Departments, policy); len(groups) > 0 {
-				info.AppendClaims("groups", groups)
+		case "directory":
+			if prof.Email != "" {
+				info.Email, info.EmailVerified = prof.Email, false
 			}
 		}
 	}
+	if slices.Contains(scopes, oidc.ScopePhone) {
+		if phone := phoneNumber(prof); phone != "" {
+			info.PhoneNumber, info.PhoneNumberVerified = phone, true
+		}
+	}
+	if has(scopeGroups) {
+		if groups := groupClaim(prof.Departments, policy); len(groups) > 0 {
+			info.AppendClaims("groups", groups)
+		}
+	}
+	if has(oidc.ScopeProfile) || has(scopeGroups) {
+		if roles := roleClaim(prof); len(roles) > 0 {
+			info.AppendClaims("roles", roles)
+		}
+	}
+	if has(scopeDingTalk) {
+		info.AppendClaims("dingtalk", dingTalkClaim{
+			CorpID:    corpID,
+			CorpName:  prof.CorpName,
+			UserID:    userID,
+			UnionID:   unionID,
+			JobNumber: prof.JobNumber,
+			Title:     prof.Title,
+			DeptIDs:   deptIDs(prof),
+		})
+	}
 }
 
+// dingTalkClaim is the "dingtalk" claim.
+type dingTalkClaim struct {
+	CorpID    string  `json:"corp_id,omitempty"`
+	CorpName  string  `json:"corp_name,omitempty"`
+	UserID    string  `json:"user_id,omitempty"`
+	UnionID   string  `json:"union_id,omitempty"`
+	JobNumber string  `json:"job_number,omitempty"`
+	Title     string  `json:"title,omitempty"`
+	DeptIDs   []int64 `json:"dept_ids,omitempty"`
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// phoneNumber writes the directory's mobile number in E.164 form.
+func phoneNumber(prof storage.Profile) string {
+	mobile := strings.TrimSpace(prof.Mobile)
+	switch {
+	case mobile == "":
+		return ""
+	case strings.HasPrefix(mobile, "+"):
+		return mobile
+	}
+	code := strings.TrimPrefix(strings.TrimSpace(prof.StateCode), "+")
+	if code == "" {
+		code = "86"
+	}
+	return "+" + code + mobile
+}
+
+// roleClaim derives roles from the profile's DingTalk flags.
+func roleClaim(prof storage.Profile) []string {
+	var roles []string
+	if prof.Admin || prof.SysLevel == 1 {
+		roles = append(roles, "admin")
+	}
+	if prof.Boss || prof.SysLevel == 100 {
+		roles = append(roles, "boss")
+	}
+	if prof.SysLevel == 2 {
+		roles = append(roles, "sub_admin")
+	}
+	if prof.AppAdmin {
+		roles = append(roles, "app_admin")
+	}
+	return roles
+}
+
+// deptIDs returns the profile's department ids, from the departments when
+// the list itself is missing.
+func deptIDs(prof storage.Profile) []int64 {
+	if len(prof.DeptIDs) > 0 {
+		return prof.DeptIDs
+	}
+	var ids []int64
+	for _, d := range prof.Departments {
+		ids = append(ids, d.ID)
+	}
+	return ids
+}
+
+// groupClaim lists the person's departments as policy.Groups says. With
+// GroupsParents, ancestors follow each department: ids from ParentIDs,
+// names and paths from the department's path.
 func groupClaim(depts []storage.Department, policy storage.ClientPolicy) []string {
 	byID := make(map[int64]storage.Department, len(depts))
 	for _, d := range depts {
@@ -85,6 +247,7 @@ func groupClaim(depts []storage.Department, policy storage.ClientPolicy) []strin
 		}
 	}
 	for _, d := range depts {
+		parts := splitPath(d.Path)
 		switch policy.Groups {
 		case "ids":
 			add(strconv.FormatInt(d.ID, 10))
@@ -94,25 +257,38 @@ func groupClaim(depts []storage.Department, policy storage.ClientPolicy) []strin
 				}
 			}
 		case "paths":
-			add(d.Path)
+			add(firstNonEmpty(d.Path, d.Name))
 			if policy.GroupsParents {
-				parts := strings.Split(d.Path, "/")
-				for i := 1; i < len(parts); i++ {
+				for i := len(parts) - 1; i >= 1; i-- {
 					add(strings.Join(parts[:i], "/"))
 				}
 			}
 		default:
 			add(d.Name)
-			if policy.GroupsParents {
-				for _, id := range d.ParentIDs {
-					if parent, ok := byID[id]; ok {
-						add(parent.Name)
-					}
+			if !policy.GroupsParents {
+				continue
+			}
+			if len(parts) > 1 {
+				for i := len(parts) - 2; i >= 0; i-- {
+					add(parts[i])
+				}
+				continue
+			}
+			for _, id := range d.ParentIDs {
+				if parent, ok := byID[id]; ok {
+					add(parent.Name)
 				}
 			}
 		}
 	}
 	return out
+}
+
+func splitPath(path string) []string {
+	if path == "" {
+		return nil
+	}
+	return strings.Split(path, "/")
 }
 
 // parseLocale reads a DingTalk locale such as "zh_CN" as a BCP 47 tag.

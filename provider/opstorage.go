@@ -180,14 +180,27 @@ func (s *opStorage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, strin
 	return nil
 }
 
-// SetUserinfoFromRequest fills the ID token's claims: the scope claims
-// that belong in it, and sid when the request is bound to a session.
-func (s *opStorage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
-	if err := s.p.fillUserinfo(ctx, info, req.GetSubject(), req.GetClientID(), scopes); err != nil {
-		return err
+// SetUserinfoFromRequest fills the ID token's claims: sid when the
+// request is bound to a session, and the claims of the request's scopes
+// only when the client's policy asks for them in the ID token
+// (ClaimsInIDToken); otherwise they are at userinfo only.
+func (s *opStorage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, req op.IDTokenRequest, _ []string) error {
+	var sid string
+	if sb, ok := req.(sessionBound); ok {
+		sid = sb.sessionID()
 	}
-	if sb, ok := req.(sessionBound); ok && sb.sessionID() != "" {
-		info.AppendClaims("sid", sb.sessionID())
+	c, err := s.p.store.GetClient(ctx, req.GetClientID())
+	if err != nil {
+		return fmt.Errorf("get client: %w", err)
+	}
+	info.Subject = req.GetSubject()
+	if c.Policy.ClaimsInIDToken {
+		if err := s.p.fillUserinfo(ctx, info, req.GetSubject(), req.GetClientID(), sid, req.GetScopes()); err != nil {
+			return err
+		}
+	}
+	if sid != "" {
+		info.AppendClaims("sid", sid)
 	}
 	return nil
 }
@@ -200,7 +213,7 @@ func (s *opStorage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInf
 	if !slices.Contains(t.Scopes, oidc.ScopeOpenID) {
 		return &oidc.Error{ErrorType: "insufficient_scope", Description: "access token lacks the openid scope"}
 	}
-	return s.p.fillUserinfo(ctx, info, t.Subject, t.ClientID, t.Scopes)
+	return s.p.fillUserinfo(ctx, info, t.Subject, t.ClientID, t.SessionID, t.Scopes)
 }
 
 func (s *opStorage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {

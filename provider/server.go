@@ -29,8 +29,8 @@ var _ op.ExtendedLegacyServer = (*server)(nil)
 // supportedClaims lists every claim the provider may issue.
 var supportedClaims = []string{
 	"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "azp", "at_hash", "c_hash", "sid",
-	"name", "nickname", "picture", "locale", "updated_at",
-	"email", "email_verified", "phone_number", "phone_number_verified", "groups",
+	"name", "nickname", "preferred_username", "picture", "locale", "updated_at",
+	"email", "email_verified", "phone_number", "phone_number_verified", "groups", "roles", "dingtalk",
 }
 
 // discovery is op's discovery document plus the RFC 9207 flag.
