@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -51,8 +52,13 @@ func (p *Provider) reply(w http.ResponseWriter, r *http.Request, to replyTo, res
 	resp.State = to.state
 	resp.Issuer = p.issuer
 	if to.responseMode == string(oidc.ResponseModeFormPost) {
-		if err := op.AuthResponseFormPost(w, to.redirectURI, &resp, p.op.Encoder()); err != nil {
+		values := url.Values{}
+		if err := p.op.Encoder().Encode(&resp, values); err != nil {
 			p.errorPage(w, r, http.StatusInternalServerError, templates.ErrorInternal, nil, fmt.Errorf("form post response: %w", err))
+			return
+		}
+		if err := writeFormPost(w, to.redirectURI, values); err != nil {
+			p.errorPage(w, r, http.StatusInternalServerError, templates.ErrorInternal, nil, err)
 		}
 		return
 	}
