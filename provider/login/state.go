@@ -1,0 +1,120 @@
+package login
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/dingbridge/dingbridge/templates"
+)
+
+// stateTTL is how long a state (and its cookie) lives: long enough to scan
+// a QR code and confirm on the phone.
+const stateTTL = 10 * time.Minute
+
+// stateCookiePrefix starts every state cookie's name; a short hash of the
+// state follows, so parallel logins in several tabs keep their own cookies.
+const stateCookiePrefix = "dbstate_"
+
+// Flows a state is minted for; a callback accepts only its own.
+const (
+	flowQR        = "qr"        // QR page: new OAuth2 callback or legacy qrconnect
+	flowSNS       = "sns"       // in-client sns_authorize
+	flowWorkspace = "workspace" // JSAPI code posted by the workspace page
+	flowCorp      = "corp"      // corp chooser
+)
+
+// loginState is what a state cookie binds the browser's state to.
+type loginState struct {
+	State string
+	Flow  string
+	// AuthRequestID is the authorization request the login completes;
+	// empty for the workspace entry, which names EntryClientID instead.
+	AuthRequestID string
+	EntryClientID string
+	// ClientID is the client the login is for (policy, page title).
+	ClientID string
+	CorpID   string
+	// AppID is the DingTalk app the code will be issued to (appKey,
+	// suiteKey or login app id).
+	AppID string
+	// LoginAppID is the legacy login app of the QR page's classic link.
+	LoginAppID string
+	Silent     bool
+	Lang       templates.Lang
+	Expires    int64
+}
+
+// entry reports a login started at the workspace entry, which has no
+// authorization request.
+func (s *loginState) entry() bool { return s.AuthRequestID == "" }
+
+// errState is a missing, foreign, expired or wrong-flow state.
+var errState = errors.New("login state is missing, foreign or expired")
+
+func newState() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func stateCookieName(state string) string {
+	sum := sha256.Sum256([]byte(state))
+	return stateCookiePrefix + hex.EncodeToString(sum[:6])
+}
+
+// mintState makes a state for s, sets its cookie and returns the state.
+func (l *Login) mintState(w http.ResponseWriter, s loginState) (string, error) {
+	s.State = newState()
+	s.Expires = l.now().Add(stateTTL).Unix()
+	name := stateCookieName(s.State)
+	v, err := l.cookies.Encode(name, s)
+	if err != nil {
+		return "", fmt.Errorf("encode state cookie: %w", err)
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: name, Value: v, Path: l.cookiePath, MaxAge: int(stateTTL.Seconds()),
+		HttpOnly: true, Secure: !l.cfg.Insecure, SameSite: http.SameSiteLaxMode,
+	})
+	return s.State, nil
+}
+
+// takeState verifies the request's state against its cookie, clears the
+// cookie (single use) and returns what it bound. flows lists the flows the
+// caller accepts.
+func (l *Login) takeState(w http.ResponseWriter, r *http.Request, state string, flows ...string) (loginState, error) {
+	if state == "" || len(state) > 128 {
+		return loginState{}, fmt.Errorf("%w: no state", errState)
+	}
+	name := stateCookieName(state)
+	c, err := r.Cookie(name)
+	if err != nil {
+		return loginState{}, fmt.Errorf("%w: no cookie", errState)
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: name, Value: "", Path: l.cookiePath, MaxAge: -1,
+		HttpOnly: true, Secure: !l.cfg.Insecure, SameSite: http.SameSiteLaxMode,
+	})
+	var s loginState
+	if err := l.cookies.Decode(name, c.Value, &s); err != nil {
+		return loginState{}, fmt.Errorf("%w: undecodable cookie", errState)
+	}
+	if subtle.ConstantTimeCompare([]byte(s.State), []byte(state)) != 1 {
+		return loginState{}, fmt.Errorf("%w: mismatch", errState)
+	}
+	if l.now().Unix() > s.Expires {
+		return loginState{}, fmt.Errorf("%w: expired", errState)
+	}
+	for _, f := range flows {
+		if s.Flow == f {
+			return s, nil
+		}
+	}
+	return loginState{}, fmt.Errorf("%w: flow %q", errState, s.Flow)
+}
