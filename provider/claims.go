@@ -133,7 +133,9 @@ func setClaims(info *oidc.UserInfo, u storage.User, b *storage.Binding, policy s
 			}
 		case "directory":
 			if prof.Email != "" {
-				info.Email, info.EmailVerified = prof.Email, false
+				// UserInfo leaves a false email_verified out; say it.
+				info.Email = prof.Email
+				info.AppendClaims("email_verified", false)
 			}
 		}
 	}

@@ -16,16 +16,18 @@
 // the class with errors.Is(err, dingtalk.KindCodeInvalid) and friends),
 // wrapped with the flow ("resolve workspace: …").
 //
-//	Flow         Method       DingTalk calls, warm token and department cache   AMR
-//	new OAuth2   QR           E2 → E3 → E9 → E8                         (4)     oauth2
-//	legacy sns   SNS          E12 → E9 → E8                             (3)     sns
-//	workspace    Workspace    E7 → E8                                   (2)     workspace
-//	mini program MiniProgram  E7 → E8                                   (2)     mini_program
-//	admin SSO    Admin        E16 (or E15) → E8                         (2)     admin_console
+//	Flow          Method       DingTalk calls, warm token and department cache  warm cold  AMR
+//	new OAuth2    QR           E2 → E3 → E9 → E8                                   4    8  oauth2
+//	legacy sns    SNS          E12 → E9 → E8                                       3    7  sns
+//	workspace     Workspace    E7 → E8                                             2    6  workspace
+//	mini program  MiniProgram  E7 → E8                                             2    6  mini_program
+//	admin SSO     Admin        E16 (or E15) → E8                                   2    7  admin_console
 //
 // A cold cache adds the token fetches (app or suite corp token, SSO token,
 // suite token) and one E22 per department on the person's paths not yet
 // cached; E23 is called only when a department on the way cannot be read.
+// The cold column is a person in two departments with three distinct
+// departments on their paths (the demo directory's Alice Wang).
 // The counts are asserted by the package tests against the simulator.
 //
 // # Identity

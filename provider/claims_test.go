@@ -1,0 +1,331 @@
+package provider
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"github.com/dingbridge/dingbridge/storage"
+)
+
+// userinfo fetches /userinfo with an access token and decodes it.
+func userinfo(t *testing.T, e *env, accessToken string) map[string]any {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, e.issuer+"/userinfo", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+accessToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &out) != nil {
+		t.Fatalf("userinfo: %d %s", resp.StatusCode, body)
+	}
+	return out
+}
+
+// claimsOf runs setClaims and returns the claims as JSON decodes them.
+func claimsOf(t *testing.T, u storage.User, b *storage.Binding, policy storage.ClientPolicy, scopes []string) map[string]any {
+	t.Helper()
+	info := new(oidc.UserInfo)
+	setClaims(info, u, b, policy, scopes)
+	raw, err := json.Marshal(info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestClaimsMapping(t *testing.T) {
+	depts := []storage.Department{
+		{ID: 10, Name: "Backend", ParentIDs: []int64{5, 1}, Path: "Acme/Engineering/Backend"},
+		{ID: 20, Name: "Sales", ParentIDs: []int64{1}, Path: "Acme/Sales"},
+	}
+	prof := storage.Profile{
+		Name: "Ada Lovelace", Nick: "ada", Avatar: "https://img.example/ada.png",
+		Email: "ada@home.example", OrgEmail: "ada@corp.example", Mobile: "13800000000", StateCode: "86",
+		JobNumber: "E007", Title: "Engineer", DeptIDs: []int64{10, 20}, Departments: depts,
+		Admin: true, SysLevel: 2, Locale: "zh_CN", CorpName: "Acme",
+	}
+	u := storage.User{Subject: "sub-1", Profile: storage.Profile{Name: "Stale Name"}}
+	b := &storage.Binding{CorpID: "corp-1", UserID: "user-1", UnionID: "union-1", Subject: "sub-1", Profile: prof}
+	strs := func(ss ...string) []any {
+		out := make([]any, len(ss))
+		for i, s := range ss {
+			out[i] = s
+		}
+		return out
+	}
+
+	tests := []struct {
+		name    string
+		user    storage.User
+		binding *storage.Binding
+		policy  storage.ClientPolicy
+		scopes  []string
+		want    map[string]any // claims that must be present with these values
+		absent  []string
+	}{
+		{
+			name: "openid only", user: u, binding: b, scopes: []string{"openid"},
+			want:   map[string]any{"sub": "sub-1"},
+			absent: []string{"name", "email", "groups", "roles", "dingtalk", "phone_number", "preferred_username"},
+		},
+		{
+			name: "profile from the binding", user: u, binding: b, scopes: []string{"openid", "profile"},
+			want: map[string]any{
+				"name": "Ada Lovelace", "nickname": "ada", "preferred_username": "E007",
+				"picture": "https://img.example/ada.png", "locale": "zh-CN", "roles": strs("admin", "sub_admin"),
+			},
+			absent: []string{"email", "groups"},
+		},
+		{
+			name: "preferred_username falls back to userId", user: u,
+			binding: &storage.Binding{CorpID: "corp-1", UserID: "user-1", Profile: storage.Profile{Nick: "ada"}},
+			scopes:  []string{"openid", "profile"}, want: map[string]any{"preferred_username": "user-1"},
+		},
+		{
+			name: "preferred_username falls back to nick", user: storage.User{Subject: "s", Profile: storage.Profile{Nick: "ada"}},
+			scopes: []string{"openid", "profile"}, want: map[string]any{"preferred_username": "ada"},
+		},
+		{
+			name: "org email by default", user: u, binding: b, scopes: []string{"openid", "email"},
+			want: map[string]any{"email": "ada@corp.example", "email_verified": true},
+		},
+		{
+			name: "default policy without org email omits email", user: u,
+			binding: &storage.Binding{CorpID: "c", Profile: storage.Profile{Email: "ada@home.example"}},
+			scopes:  []string{"openid", "email"}, absent: []string{"email", "email_verified"},
+		},
+		{
+			name: "directory email unverified", user: u, binding: b, policy: storage.ClientPolicy{Email: "directory"},
+			scopes: []string{"openid", "email"}, want: map[string]any{"email": "ada@home.example", "email_verified": false},
+		},
+		{
+			name: "email omitted", user: u, binding: b, policy: storage.ClientPolicy{Email: "omit"},
+			scopes: []string{"openid", "email"}, absent: []string{"email", "email_verified"},
+		},
+		{
+			name: "phone with its scope", user: u, binding: b, scopes: []string{"openid", "phone"},
+			want: map[string]any{"phone_number": "+8613800000000", "phone_number_verified": true},
+		},
+		{
+			name: "phone never through AlwaysRelease", user: u, binding: b,
+			policy: storage.ClientPolicy{AlwaysRelease: []string{"phone", "email"}}, scopes: []string{"openid"},
+			want: map[string]any{"email": "ada@corp.example"}, absent: []string{"phone_number"},
+		},
+		{
+			name: "AlwaysRelease for a client asking only openid", user: u, binding: b,
+			policy: storage.ClientPolicy{AlwaysRelease: []string{"profile", "email", "groups", "dingtalk"}},
+			scopes: []string{"openid"},
+			want: map[string]any{
+				"name": "Ada Lovelace", "email": "ada@corp.example", "groups": strs("Backend", "Sales"),
+				"roles": strs("admin", "sub_admin"),
+			},
+		},
+		{
+			name: "groups names", user: u, binding: b, scopes: []string{"openid", "groups"},
+			want: map[string]any{"groups": strs("Backend", "Sales"), "roles": strs("admin", "sub_admin")},
+		},
+		{
+			name: "groups names with parents", user: u, binding: b, policy: storage.ClientPolicy{GroupsParents: true},
+			scopes: []string{"openid", "groups"},
+			want:   map[string]any{"groups": strs("Backend", "Engineering", "Acme", "Sales")},
+		},
+		{
+			name: "groups ids with parents", user: u, binding: b, policy: storage.ClientPolicy{Groups: "ids", GroupsParents: true},
+			scopes: []string{"openid", "groups"}, want: map[string]any{"groups": strs("10", "5", "1", "20")},
+		},
+		{
+			name: "groups paths", user: u, binding: b, policy: storage.ClientPolicy{Groups: "paths"},
+			scopes: []string{"openid", "groups"}, want: map[string]any{"groups": strs("Acme/Engineering/Backend", "Acme/Sales")},
+		},
+		{
+			name: "groups paths with parents", user: u, binding: b, policy: storage.ClientPolicy{Groups: "paths", GroupsParents: true},
+			scopes: []string{"openid", "groups"},
+			want:   map[string]any{"groups": strs("Acme/Engineering/Backend", "Acme/Engineering", "Acme", "Acme/Sales")},
+		},
+		{
+			name: "roles boss and app admin", user: storage.User{Subject: "s"},
+			binding: &storage.Binding{CorpID: "c", Profile: storage.Profile{Boss: true, AppAdmin: true}},
+			scopes:  []string{"openid", "profile"}, want: map[string]any{"roles": strs("boss", "app_admin")},
+		},
+		{
+			name: "no roles, no departments", user: storage.User{Subject: "s"}, binding: &storage.Binding{CorpID: "c"},
+			scopes: []string{"openid", "profile", "groups"}, absent: []string{"roles", "groups"},
+		},
+		{
+			name: "dingtalk object", user: u, binding: b, scopes: []string{"openid", "dingtalk"},
+			want: map[string]any{"dingtalk": map[string]any{
+				"corp_id": "corp-1", "corp_name": "Acme", "user_id": "user-1", "union_id": "union-1",
+				"job_number": "E007", "title": "Engineer", "dept_ids": []any{10.0, 20.0},
+			}},
+			absent: []string{"name", "groups"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := claimsOf(t, tt.user, tt.binding, tt.policy, tt.scopes)
+			for k, want := range tt.want {
+				if !reflect.DeepEqual(got[k], want) {
+					t.Errorf("%s = %#v, want %#v", k, got[k], want)
+				}
+			}
+			for _, k := range tt.absent {
+				if v, ok := got[k]; ok {
+					t.Errorf("%s = %#v, want absent", k, v)
+				}
+			}
+		})
+	}
+}
+
+func TestPhoneNumber(t *testing.T) {
+	for _, tt := range []struct{ mobile, code, want string }{
+		{"13800000000", "86", "+8613800000000"},
+		{"13800000000", "", "+8613800000000"},
+		{"91234567", "+852", "+85291234567"},
+		{"+6591234567", "65", "+6591234567"},
+		{"", "86", ""},
+	} {
+		if got := phoneNumber(storage.Profile{Mobile: tt.mobile, StateCode: tt.code}); got != tt.want {
+			t.Errorf("phoneNumber(%q, %q) = %q, want %q", tt.mobile, tt.code, got, tt.want)
+		}
+	}
+}
+
+// TestClaimsFollowSessionCorp logs one person in through two corps and
+// checks that userinfo shows the binding of the token's session corp,
+// and the most recently used binding once that session is gone.
+func TestClaimsFollowSessionCorp(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			e := newEnv(t, b.open(t))
+			c := e.addClient("app", func(c *storage.Client) {
+				c.Policy.ClaimsInIDToken = false
+				c.Policy.AlwaysRelease = []string{"groups"}
+			})
+			scope := url.Values{"scope": {"openid profile email phone dingtalk"}}
+
+			e.auth.identity.Profile.Departments = []storage.Department{{ID: 7, Name: "Research", Path: "Corp One/Research"}}
+			q := e.login(t, newBrowser(t), c, scope)
+			_, tok1 := e.exchange(t, c, true, q.Get("code"), "")
+
+			e.clock.Advance(time.Second)
+			e.auth.identity.CorpID, e.auth.identity.UserID = "ding-corp-2", "user-2"
+			e.auth.identity.Profile = storage.Profile{Name: "Ada (Two)", Mobile: "13900000000", StateCode: "86"}
+			q = e.login(t, newBrowser(t), c, scope)
+			_, tok2 := e.exchange(t, c, true, q.Get("code"), "")
+
+			info1 := userinfo(t, e, tok1["access_token"].(string))
+			info2 := userinfo(t, e, tok2["access_token"].(string))
+			if info1["sub"] != info2["sub"] {
+				t.Fatalf("sub differs across corps: %v vs %v", info1["sub"], info2["sub"])
+			}
+			dt1, _ := info1["dingtalk"].(map[string]any)
+			dt2, _ := info2["dingtalk"].(map[string]any)
+			if dt1["corp_id"] != "ding-corp-1" || dt1["user_id"] != "user-1" || dt1["union_id"] != "union-1" ||
+				info1["name"] != "Ada" || info1["email"] != "ada@corp.example" || info1["preferred_username"] != "user-1" ||
+				!reflect.DeepEqual(info1["groups"], []any{"Research"}) {
+				t.Errorf("userinfo of the corp-1 session = %v", info1)
+			}
+			if dt2["corp_id"] != "ding-corp-2" || dt2["user_id"] != "user-2" || info2["name"] != "Ada (Two)" ||
+				info2["phone_number"] != "+8613900000000" || info2["phone_number_verified"] != true {
+				t.Errorf("userinfo of the corp-2 session = %v", info2)
+			}
+
+			// The ID token carries no scope claims without ClaimsInIDToken.
+			var idClaims map[string]any
+			decodeJWTPayload(t, tok1["id_token"].(string), &idClaims)
+			for _, k := range []string{"name", "email", "groups", "dingtalk"} {
+				if _, ok := idClaims[k]; ok {
+					t.Errorf("id token has %s without ClaimsInIDToken: %v", k, idClaims)
+				}
+			}
+
+			// Session 1 gone: the most recently used binding (corp 2).
+			if err := e.store.DeleteSession(t.Context(), tok1["session_state"].(string)); err != nil {
+				t.Fatal(err)
+			}
+			info1 = userinfo(t, e, tok1["access_token"].(string))
+			if dt, _ := info1["dingtalk"].(map[string]any); dt["corp_id"] != "ding-corp-2" {
+				t.Errorf("userinfo after the session ended = %v, want the latest binding", info1)
+			}
+		})
+	}
+}
+
+// TestClaimsInIDToken checks that ClaimsInIDToken puts the released claims
+// in the ID token, and that discovery lists scopes and claims.
+func TestClaimsInIDToken(t *testing.T) {
+	e := newEnv(t, newSQLite(t))
+	e.auth.identity.Profile.Admin = true
+	c := e.addClient("grafana", func(c *storage.Client) {
+		c.Policy.ClaimsInIDToken = true
+		c.Policy.AlwaysRelease = []string{"groups"}
+	})
+	q := e.login(t, newBrowser(t), c, url.Values{"scope": {"openid profile email"}})
+	status, tok := e.exchange(t, c, true, q.Get("code"), "")
+	if status != http.StatusOK {
+		t.Fatalf("exchange: %d %v", status, tok)
+	}
+	var claims map[string]any
+	decodeJWTPayload(t, tok["id_token"].(string), &claims)
+	if claims["email"] != "ada@corp.example" || claims["name"] != "Ada" || !reflect.DeepEqual(claims["roles"], []any{"admin"}) || claims["sid"] == nil {
+		t.Errorf("id token claims = %v", claims)
+	}
+
+	resp := visit(t, newBrowser(t), e.issuer+"/.well-known/openid-configuration")
+	var meta struct {
+		Scopes []string `json:"scopes_supported"`
+		Claims []string `json:"claims_supported"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&meta); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"openid", "profile", "email", "phone", "groups", "offline_access", "dingtalk"} {
+		if !slices.Contains(meta.Scopes, s) {
+			t.Errorf("scopes_supported lacks %s: %v", s, meta.Scopes)
+		}
+	}
+	for _, cl := range []string{"preferred_username", "groups", "roles", "dingtalk", "phone_number_verified", "sid"} {
+		if !slices.Contains(meta.Claims, cl) {
+			t.Errorf("claims_supported lacks %s: %v", cl, meta.Claims)
+		}
+	}
+}
+
+// decodeJWTPayload decodes a JWT's payload without verifying it (the
+// tests that need verification use go-oidc).
+func decodeJWTPayload(t *testing.T, jwt string, v any) {
+	t.Helper()
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %q", jwt)
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		t.Fatal(err)
+	}
+}
