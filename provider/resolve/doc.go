@@ -28,6 +28,7 @@
 // cached; E23 is called only when a department on the way cannot be read.
 // The cold column is a person in two departments with three distinct
 // departments on their paths (the demo directory's Alice Wang).
+//
 // The counts are asserted by the package tests against the simulator.
 //
 // # Identity
