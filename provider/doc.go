@@ -11,22 +11,33 @@
 // sane, otherwise made; echoed; logged as request_id with method, path and
 // status — never the query).
 //
-//	GET  /.well-known/openid-configuration  server.Discovery (op's document, trimmed; RFC 9207 flag)
+//	GET  /.well-known/openid-configuration  server.Discovery (op's document, trimmed; RFC 9207 flag; scopes and claims)
 //	GET  /keys                              op → opStorage.KeySet → KeyManager (JWKS: next, active, retiring keys)
 //	GET  /authorize, POST /authorize        Provider.authorize (ours, not op's)
 //	GET  /authorize/callback?id=…           Provider.authorizeCallback (registered through op.RegisterLegacyServer)
-//	GET  /login?authRequestID=…             Provider.login → session SSO, prompt=none, or Authenticator.ServeLogin
-//	     /login/…                           the Authenticator, when it is an http.Handler
-//	POST /oauth/token                       op → server.VerifyClient, then by grant_type:
+//	GET  /login?authRequestID=…             Provider.login → session SSO, prompt=none (SilentAuthenticator), or Authenticator.ServeLogin
+//	     /login/…, /dingtalk/…              the Authenticator, when it is an http.Handler (404 otherwise)
+//	POST /oauth/token                       DingTalk code exchange → Provider.exchangeDingTalkCode (ours), else
+//	                                        op → server.VerifyClient, then by grant_type:
 //	                                          authorization_code  server.CodeExchange
 //	                                          refresh_token       server.RefreshToken
 //	                                          client_credentials  op LegacyServer → opStorage.ClientCredentialsTokenRequest
+//	                                          token-exchange      server.TokenExchange (other token types: invalid_request)
 //	GET/POST /userinfo                      op LegacyServer.UserInfo → opStorage.SetUserinfoFromToken
 //	POST /oauth/introspect                  server.Introspect (RFC 7662)
 //	POST /oauth/revoke                      op → server.VerifyClient → server.Revocation (RFC 7009)
 //	GET/POST /end_session                   server.EndSession → Provider.endSession
 //	GET  /logged-out                        Provider.loggedOut ("signed out" page)
 //	     /healthz, /ready                   op's probes (cmd mounts its own, using Provider.Ready)
+//
+// The DingTalk routes are served by the Authenticator, package
+// provider/login: its OAuth2, legacy sns and workspace callbacks under
+// /login/dingtalk/…, the "back to the application" link /login/cancel
+// (→ Provider.FailLogin), and the entry points /dingtalk/login-config,
+// /dingtalk/admin/{client_id} and /dingtalk/start/{client_id} (→
+// Provider.InitiateLogin) and /dingtalk/suite-ticket. The provider only
+// routes the prefixes to it; Provider.SetAuthenticator sets it after New,
+// since the Authenticator needs the Provider.
 //
 // # One login, end to end
 //
@@ -47,8 +58,12 @@
 //     unless Insecure) names a live session that satisfies the request —
 //     no prompt=login, max_age met, id_token_hint subject equal, corp
 //     allowed by the client policy — the login completes at once with
-//     that session (single sign-on). Otherwise prompt=none goes back to
-//     the client with login_required, and everything else is handed to
+//     that session (single sign-on). Otherwise, with prompt=none, an
+//     Authenticator that is a SilentAuthenticator and says
+//     CanLoginSilently (inside the DingTalk client: a JSAPI round trip
+//     without a page) gets ServeLogin with "none" in Prompt; any other
+//     prompt=none request is deleted and goes back to the client with
+//     login_required. Everything else is handed to
 //     Authenticator.ServeLogin with a LoginRequest (login_hint,
 //     ui_locales, params, policy, page language). Without an
 //     Authenticator the "no login method configured" page is shown.
@@ -58,6 +73,11 @@
 //     login), creates the browser session (a fresh ID for a fresh login;
 //     SSO keeps its session) and marks the request done (commit 2). The
 //     session cookie is set and the browser goes to /authorize/callback.
+//     When the login fails or the person is refused or cancels, the
+//     Authenticator calls Provider.FailLogin instead: the request is
+//     deleted and the client gets the OAuth error (access_denied,
+//     login_required, temporarily_unavailable, server_error) with state
+//     and iss, in the request's response mode.
 //  4. Provider.authorizeCallback checks that the request is done and that
 //     the browser holds the session the login created, makes a 256-bit
 //     code, stores only its SHA-256 (storage.SaveAuthCode — commit 3) and
@@ -80,8 +100,13 @@
 //     session_state = sid.
 //  6. /userinfo decodes the access token (opaque: op's AES-GCM token ID;
 //     JWT for clients with AccessTokenFormat "jwt"), loads the token
-//     record and the user, and releases the claims of the token's scopes
-//     as the client policy maps them (claims.go), as application/json.
+//     record, the user and the DingTalk binding of the token session's
+//     corp (the most recently used binding when the session is gone), and
+//     releases the claims of the token's scopes plus the policy's
+//     AlwaysRelease scopes as the client policy maps them (claims.go:
+//     profile, email, phone only when requested, groups and roles, the
+//     dingtalk object), as application/json. The ID token carries them
+//     too only when the policy says ClaimsInIDToken.
 //  7. refresh_token: server.RefreshToken loads the token by digest;
 //     storage.RotateRefreshToken marks it rotated and stores its
 //     successor atomically. A rotated token presented again makes storage
@@ -92,6 +117,32 @@
 //     grants and survive), clears the cookie, and redirects to
 //     post_logout_redirect_uri with state only when it exactly matches the
 //     client's registration — otherwise to /logged-out.
+//
+// # Logins that start at DingTalk
+//
+// Third-party-initiated login (OpenID Connect Core §4): the admin-console
+// SSO and workspace entry routes authenticate the person and call
+// Provider.InitiateLogin, which commits the login without an
+// authorization request (storage.CompleteLogin with no AuthRequestID),
+// sets the session cookie and redirects to the client's
+// initiate_login_uri with iss (and login_hint, target_link_uri). The
+// client starts a normal authorization request, which the session
+// completes at once (step 2).
+//
+// Mini programs: the mini program's backend posts its dd.getAuthCode
+// code to /oauth/token as an RFC 8693 token exchange —
+// grant_type=urn:ietf:params:oauth:grant-type:token-exchange,
+// subject_token=<code>,
+// subject_token_type=TokenTypeDingTalkAuthCode, corp_id, scope — with
+// client authentication (public clients: client_id only; the one-time
+// code is the credential). The client must list the grant type
+// (GrantTokenExchange). Config.CodeExchanger resolves the code and
+// applies the client's policy; the login is committed like a browser
+// login (user, binding, a session for sid), and the answer is that of
+// the code grant plus issued_token_type: an access token, an ID token
+// with openid, a refresh token with offline_access and the refresh_token
+// grant, session_state. Unknown codes and refused people are
+// invalid_grant, DingTalk outages temporarily_unavailable (503).
 //
 // # Keys
 //
