@@ -47,7 +47,8 @@ type Result struct {
 //
 // A person E9 does not find (60121) or finds as an external contact yields
 // Member=false and the unionId identity; the policy decides. A corp that is
-// not served yields Member=false with Result.CorpID set.
+// not served yields Member=false with Result.CorpID set. A member outside
+// the app's visible range (E8 50002) is an error, as in every flow.
 func (r *Resolver) QR(ctx context.Context, clientID, code, corpHint string) (*Result, error) {
 	var (
 		tok   *dingtalk.UserToken
@@ -108,7 +109,7 @@ func (r *Resolver) SNS(ctx context.Context, appID, code, corpHint string) (*Resu
 	if corpHint == "" {
 		candidates = r.loginCorps(le)
 	}
-	var res *Result
+	res := &Result{AMR: []string{AMRDingTalk, AMRSNS}, Identity: storage.Identity{UnionID: info.UnionID, Profile: base}}
 	for _, corpID := range candidates {
 		res, err = r.byUnionID(ctx, corpID, nil, info.UnionID, base, AMRSNS)
 		if err != nil {
@@ -147,7 +148,7 @@ func (r *Resolver) byUnionID(ctx context.Context, corpID string, via *suiteEntry
 		return res, nil
 	}
 	u, err := cc.UserIDByUnionID(ctx, unionID)
-	if errors.Is(err, dingtalk.KindNotMember) {
+	if isUserNotFound(err) {
 		return res, nil
 	}
 	if err != nil {
@@ -249,37 +250,59 @@ func (r *Resolver) Admin(ctx context.Context, sel AdminSelector, code string) (*
 	if err != nil {
 		return nil, fmt.Errorf("resolve admin console: %w", err)
 	}
-	res.Identity.Profile.AppAdmin = true
-	res.Identity.Profile.Admin = res.Identity.Profile.Admin || info.IsAdmin
 	return res, nil
 }
 
-// pickSSO returns the SSO configuration sel names.
+// pickSSO returns the SSO configuration sel names: by Key, the internal app
+// or suite with that key; by CorpID, the configuration owning an SSO secret
+// for that corp, else the one suite with an SSO secret serving that corp;
+// with neither, the only configuration.
 func (r *Resolver) pickSSO(sel AdminSelector) (*ssoEntry, error) {
-	var found []*ssoEntry
-	for _, s := range r.ssos {
-		switch {
-		case sel.Key != "":
-			if s.appKey == sel.Key || (s.suite != nil && s.suite.cfg.SuiteKey == sel.Key) {
-				found = append(found, s)
+	match := func(keep func(*ssoEntry) bool) []*ssoEntry {
+		var out []*ssoEntry
+		for _, s := range r.ssos {
+			if keep(s) {
+				out = append(out, s)
 			}
-		case sel.CorpID != "":
-			if s.corpID == sel.CorpID {
-				found = append(found, s)
-			}
-		default:
-			found = append(found, s)
 		}
+		return out
 	}
-	if len(found) == 1 {
-		return found[0], nil
-	}
-	if len(found) > 1 && sel.Key == "" && sel.CorpID != "" {
-		// An internal app and a suite with the same SSO corp: the
+	var found []*ssoEntry
+	switch {
+	case sel.Key != "":
+		found = match(func(s *ssoEntry) bool {
+			return s.appKey == sel.Key || (s.suite != nil && s.suite.cfg.SuiteKey == sel.Key)
+		})
+	case sel.CorpID != "":
+		// An internal app and a suite may share the SSO corp: the
 		// internal app's entry comes first.
-		return found[0], nil
+		if found = match(func(s *ssoEntry) bool { return s.corpID == sel.CorpID }); len(found) > 1 {
+			found = found[:1]
+		}
+		if len(found) == 0 {
+			found = match(func(s *ssoEntry) bool {
+				if s.suite == nil {
+					return false
+				}
+				_, serves := s.suite.corps[sel.CorpID]
+				return serves
+			})
+		}
+	default:
+		found = r.ssos
 	}
-	return nil, ErrNoSSO
+	if len(found) != 1 {
+		return nil, ErrNoSSO
+	}
+	return found[0], nil
+}
+
+// isUserNotFound reports E9's "no such employee" (60121). Other not-member
+// codes (50002 outside the visible range, 40079) stay errors, so the login
+// page can say what the administrator must change.
+func isUserNotFound(err error) bool {
+	var ae *dingtalk.APIError
+	return errors.As(err, &ae) && (ae.Code == "60121" || ae.SubCode == "60121")
 }
 
 func firstNonEmpty(vs ...string) string {

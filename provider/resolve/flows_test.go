@@ -4,6 +4,7 @@ import (
 	"errors"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -373,5 +374,48 @@ func TestWorkspaceUnknownCorp(t *testing.T) {
 	e := newEnv(t, demoConfig())
 	if _, err := e.r.Workspace(t.Context(), "dingnotconfigured", "code"); !errors.Is(err, resolve.ErrUnknownCorp) {
 		t.Errorf("Workspace(unknown corp) = %v, want ErrUnknownCorp", err)
+	}
+}
+
+// Outside the app's visible range is not "not a member": the error comes
+// back so the page can ask the administrator to widen the range.
+func TestOutsideVisibleRange(t *testing.T) {
+	const key = "dingvisiblerange0001"
+	secret := strings.Repeat("v", 64)
+	cfg := resolve.Config{Corps: []resolve.Corp{{CorpID: dt.DemoCorpID, AppKey: key, AppSecret: secret, AgentID: 1111111111}}}
+	e := newEnv(t, cfg)
+	e.sim.AddApp(dt.App{CorpID: dt.DemoCorpID, Name: "narrow", AppKey: key, AppSecret: secret, AgentID: 1111111111,
+		Permissions: dt.AllPermissions(), VisibleUserIDs: []string{zhangsan}})
+	_, err := e.r.QR(t.Context(), key, e.sim.IssueCode(dt.CodeOAuth, key, dt.DemoCorpID, aliceCorp1), "")
+	var ae *dingtalk.APIError
+	if !errors.Is(err, dingtalk.KindNotMember) || !errors.As(err, &ae) || ae.Code != "50002" {
+		t.Errorf("QR outside the visible range = %v, want the 50002 error", err)
+	}
+	_, err = e.r.Workspace(t.Context(), dt.DemoCorpID, e.sim.IssueCode(dt.CodeJSAPI, key, dt.DemoCorpID, aliceCorp1))
+	if !errors.Is(err, dingtalk.KindNotMember) {
+		t.Errorf("Workspace outside the visible range = %v, want KindNotMember", err)
+	}
+	if _, err := e.r.QR(t.Context(), key, e.sim.IssueCode(dt.CodeOAuth, key, dt.DemoCorpID, zhangsan), ""); err != nil {
+		t.Errorf("QR inside the visible range: %v", err)
+	}
+}
+
+// A suite-only deployment finds the suite's SSO configuration by a corp the
+// suite serves.
+func TestAdminSelectorBySuiteCorp(t *testing.T) {
+	cfg := resolve.Config{Suites: []resolve.Suite{{SuiteKey: dt.DemoSuiteKey, SuiteSecret: dt.DemoSuiteSecret,
+		Ticket: dt.DemoSuiteTicket, Corps: []resolve.SuiteCorp{{CorpID: dt.DemoCorpID}, {CorpID: dt.DemoCorp2ID}},
+		SSOCorpID: dt.DemoCorpID, SSOSecret: dt.DemoSSOSecret}}}
+	e := newEnv(t, cfg)
+	code := e.sim.IssueCode(dt.CodeSSO, "", dt.DemoCorpID, zhangsan)
+	res, err := e.r.Admin(t.Context(), resolve.AdminSelector{CorpID: dt.DemoCorp2ID}, code)
+	if err != nil {
+		t.Fatalf("Admin: %v", err)
+	}
+	if res.Identity.UserID != zhangsan || res.Identity.UnionID == "" || !res.Identity.Profile.AppAdmin {
+		t.Errorf("identity = %+v, want 张三 with the unionid from the suite's corp token", res.Identity)
+	}
+	if n := e.sim.Calls(dt.EndpointCorpAccessToken); n != 1 {
+		t.Errorf("suite corp token fetches = %d, want 1", n)
 	}
 }
