@@ -67,8 +67,14 @@ func demoConfig() resolve.Config {
 	}
 }
 
-// newEnv starts the demo simulator and a resolver for cfg.
+// newEnv starts the demo simulator and a resolver for cfg on SQLite.
 func newEnv(t *testing.T, cfg resolve.Config, opts ...dt.Option) *env {
+	t.Helper()
+	return newEnvOn(t, newStore(t), cfg, opts...)
+}
+
+// newEnvOn is newEnv on a given store.
+func newEnvOn(t *testing.T, store storage.Storage, cfg resolve.Config, opts ...dt.Option) *env {
 	t.Helper()
 	sim := dt.NewServer(opts...)
 	t.Cleanup(sim.Close)
@@ -76,7 +82,7 @@ func newEnv(t *testing.T, cfg resolve.Config, opts ...dt.Option) *env {
 	if _, err := rand.Read(key); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{sim: sim, store: newStore(t), key: key}
+	e := &env{sim: sim, store: store, key: key}
 	e.dt, e.r = e.resolver(t, cfg)
 	return e
 }
