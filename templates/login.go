@@ -248,7 +248,7 @@ func sources(first string, origins []string) string {
 		out = append(out, first)
 	}
 	for _, o := range origins {
-		if o == "" || strings.ContainsAny(o, " ;,'") {
+		if o == "" || strings.ContainsAny(o, " ;,") {
 			continue
 		}
 		dup := false
