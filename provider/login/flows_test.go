@@ -259,3 +259,22 @@ func TestCorpChooser(t *testing.T) {
 		t.Errorf("QR without corp: %s", p.body)
 	}
 }
+
+func TestPageLanguage(t *testing.T) {
+	e := newEnv(t, options{})
+	b := newBrowser(t, "")
+	qr := e.start(b, url.Values{"ui_locales": {"zh-CN"}})
+	if !strings.Contains(qr.body, `<html lang="zh-CN">`) || !strings.Contains(qr.body, "使用钉钉登录") {
+		t.Fatalf("ui_locales=zh-CN: %s", qr.body)
+	}
+	// The language travels with the state to the callback's error page.
+	code := e.dt.IssueCode(dingtalktest.CodeJSAPI, "", dingtalktest.DemoCorpID, "alice.wang")
+	p := e.callback(b, qr.attr(t, "data-state"), code)
+	if p.status != http.StatusBadRequest || !strings.Contains(p.body, "钉钉登录码无效") || !strings.Contains(p.body, "请求编号") {
+		t.Errorf("error page language: %d\n%s", p.status, p.body)
+	}
+	// Without ui_locales, Accept-Language decides.
+	if qr := e.start(newBrowser(t, ""), nil); !strings.Contains(qr.body, `<html lang="en">`) {
+		t.Errorf("Accept-Language en: %s", qr.body)
+	}
+}
