@@ -136,7 +136,8 @@
 // subject_token_type=TokenTypeDingTalkAuthCode, corp_id, scope — with
 // client authentication (public clients: client_id only; the one-time
 // code is the credential). The client must list the grant type
-// (GrantTokenExchange). Config.CodeExchanger resolves the code and
+// (GrantTokenExchange). The CodeExchanger (Config.CodeExchanger or
+// Provider.SetCodeExchanger; provider/login implements it) resolves the code and
 // applies the client's policy; the login is committed like a browser
 // login (user, binding, a session for sid), and the answer is that of
 // the code grant plus issued_token_type: an access token, an ID token

@@ -38,7 +38,7 @@ const TokenTypeDingTalkAuthCode = "urn:dingbridge:params:oauth:token-type:dingta
 const grantTokenExchange = string(oidc.GrantTypeTokenExchange)
 
 // CodeExchanger resolves DingTalk in-app codes posted to the token
-// endpoint (Config.CodeExchanger).
+// endpoint (Config.CodeExchanger, Provider.SetCodeExchanger).
 type CodeExchanger interface {
 	// ExchangeDingTalkCode resolves a dd.getAuthCode code for a client and
 	// applies the client's policy. The error decides the client's answer:
@@ -125,7 +125,8 @@ func (p *Provider) dingTalkCodeExchange(ctx context.Context, r *http.Request) (*
 	if !slices.Contains(c.c.GrantTypes, grantTokenExchange) {
 		return nil, oidc.ErrUnauthorizedClient().WithDescription("client may not use the token exchange grant")
 	}
-	if p.cfg.CodeExchanger == nil {
+	exchanger := p.codeExchanger()
+	if exchanger == nil {
 		return nil, oidc.ErrInvalidRequest().WithDescription("subject_token_type is not supported")
 	}
 	form := r.Form
@@ -149,7 +150,7 @@ func (p *Provider) dingTalkCodeExchange(ctx context.Context, r *http.Request) (*
 	}
 	scopes = c.filterScopes(scopes)
 
-	f, err := p.cfg.CodeExchanger.ExchangeDingTalkCode(ctx, CodeExchange{
+	f, err := exchanger.ExchangeDingTalkCode(ctx, CodeExchange{
 		ClientID: c.c.ID, CorpID: form.Get("corp_id"), Code: code, Policy: c.c.Policy,
 	})
 	if err != nil {

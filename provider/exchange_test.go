@@ -202,8 +202,13 @@ func TestTokenExchangeErrors(t *testing.T) {
 		wantOAuthError(t, tc.err.Error(), status, body, tc.status, tc.oauthError)
 	}
 
-	// Without a CodeExchanger the token type is not supported and the
-	// grant is not advertised.
+	// Set after New, the exchanger serves too.
+	e.p.SetCodeExchanger(&stubExchanger{code: "late", identity: e.auth.identity})
+	if status, body := e.post(t, "/oauth/token", c, false, exchangeForm("late", "openid")); status != http.StatusOK {
+		t.Errorf("exchanger set after New: %d %v", status, body)
+	}
+
+	// Without a CodeExchanger the token type is not supported.
 	e2 := newEnv(t, newSQLite(t))
 	c2 := e2.addClient("mini", func(c *storage.Client) {
 		c.Public, c.ApplicationType = true, "native"

@@ -57,7 +57,8 @@ type Config struct {
 	Authenticator Authenticator
 	// CodeExchanger resolves DingTalk codes posted to the token endpoint
 	// as RFC 8693 token exchanges (mini programs); nil disables that
-	// grant.
+	// grant. It may also be set after New with
+	// Provider.SetCodeExchanger.
 	CodeExchanger CodeExchanger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
@@ -83,7 +84,12 @@ type Provider struct {
 	// auth holds the Authenticator; it is swapped atomically so that
 	// SetAuthenticator may run after New.
 	auth atomic.Pointer[authBox]
+	// exchanger holds the CodeExchanger, swapped like auth.
+	exchanger atomic.Pointer[exchangerBox]
 }
+
+// exchangerBox wraps a CodeExchanger for an atomic pointer.
+type exchangerBox struct{ x CodeExchanger }
 
 // authBox wraps an Authenticator so that implementations of different
 // types can share one atomic pointer.
@@ -106,6 +112,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		tokenLifetimeCap: max(cfg.AccessTokenTTL, cfg.IDTokenTTL),
 	}
 	p.auth.Store(&authBox{a: cfg.Authenticator})
+	p.exchanger.Store(&exchangerBox{x: cfg.CodeExchanger})
 	keys, err := NewKeyManager(KeyConfig{
 		Storage:        cfg.Storage,
 		EncryptionKey:  cfg.KeyEncryptionKey,
@@ -233,6 +240,14 @@ func (p *Provider) authenticator() Authenticator { return p.auth.Load().a }
 // (the Authenticator needs the Provider, the Provider needs the
 // Authenticator) and must be called before the handler serves requests.
 func (p *Provider) SetAuthenticator(a Authenticator) { p.auth.Store(&authBox{a: a}) }
+
+// SetCodeExchanger sets the resolver of mini-program DingTalk codes (see
+// Config.CodeExchanger); like SetAuthenticator it breaks the construction
+// cycle and must be called before the handler serves requests.
+func (p *Provider) SetCodeExchanger(x CodeExchanger) { p.exchanger.Store(&exchangerBox{x: x}) }
+
+// codeExchanger returns the current CodeExchanger, or nil.
+func (p *Provider) codeExchanger() CodeExchanger { return p.exchanger.Load().x }
 
 // Issuer returns the issuer URL; every route is under it.
 func (p *Provider) Issuer() string { return p.issuer }

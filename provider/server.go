@@ -56,7 +56,7 @@ func (s *server) Discovery(ctx context.Context, r *op.Request[struct{}]) (*op.Re
 	cfg.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
 	cfg.ResponseModesSupported = []string{"query", "fragment", "form_post"}
 	cfg.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials}
-	if s.p.cfg.CodeExchanger != nil {
+	if s.p.codeExchanger() != nil {
 		cfg.GrantTypesSupported = append(cfg.GrantTypesSupported, oidc.GrantTypeTokenExchange)
 	}
 	cfg.CodeChallengeMethodsSupported = []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256}
