@@ -218,3 +218,29 @@ func TestTokenExchangeErrors(t *testing.T) {
 	status, body := e2.post(t, "/oauth/token", c2, false, exchangeForm("code", "openid"))
 	wantOAuthError(t, "no exchanger", status, body, http.StatusBadRequest, "invalid_request")
 }
+
+// TestTokenExchangeJWTAccessToken checks the exchange for a client with
+// JWT access tokens: the token verifies against the key set and works at
+// userinfo.
+func TestTokenExchangeJWTAccessToken(t *testing.T) {
+	x := &stubExchanger{code: "c1"}
+	e := newEnv(t, newSQLite(t), func(c *Config) { c.CodeExchanger = x })
+	x.identity = e.auth.identity
+	c := e.addClient("mini", func(c *storage.Client) {
+		c.GrantTypes = []string{grantTokenExchange}
+		c.RedirectURIs, c.PostLogoutRedirectURIs = nil, nil
+		c.AccessTokenFormat = "jwt"
+	})
+	status, tok := e.post(t, "/oauth/token", c, false, exchangeForm("c1", "openid email"))
+	if status != http.StatusOK {
+		t.Fatalf("exchange: %d %v", status, tok)
+	}
+	var at map[string]any
+	decodeJWTPayload(t, tok["access_token"].(string), &at)
+	if at["iss"] != e.issuer || at["client_id"] != c.ID || at["jti"] == nil {
+		t.Errorf("JWT access token claims = %v", at)
+	}
+	if info := userinfo(t, e, tok["access_token"].(string)); info["email"] != "ada@corp.example" {
+		t.Errorf("userinfo with the JWT access token = %v", info)
+	}
+}
