@@ -210,10 +210,6 @@ func LoginError(w http.ResponseWriter, d LoginErrorData) error {
 	return renderLogin(w, status, loginErrorPage, v, cspFor(d.LoginPage))
 }
 
-// LoginText returns the page string key in lang (for handlers that need
-// the chrome's wording elsewhere, e.g. in tests).
-func LoginText(lang Lang, key string) string { return loginText[lang.orDefault()][key] }
-
 // loginPolicy collects the sources of one page's Content-Security-Policy.
 type loginPolicy struct {
 	scripts, connect, frames, forms, ancestors []string
