@@ -42,14 +42,6 @@ type clock struct{ offset atomic.Int64 }
 func (c *clock) Now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
 func (c *clock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 
-// exchanger breaks the construction cycle: the provider's config needs
-// the CodeExchanger, which needs the provider.
-type exchanger struct{ l atomic.Pointer[login.Login] }
-
-func (x *exchanger) ExchangeDingTalkCode(ctx context.Context, c provider.CodeExchange) (provider.Finish, error) {
-	return x.l.Load().ExchangeDingTalkCode(ctx, c)
-}
-
 // env is the whole bridge on loopback: the DingTalk simulator, SQLite,
 // the provider with the login step, and a relying party.
 type env struct {
@@ -140,7 +132,6 @@ func newEnv(t *testing.T, o options) *env {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*h.Load()).ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
 	e.issuer = srv.URL + "/dingbridge"
-	x := &exchanger{}
 	keys := func(b byte) []byte { return bytes.Repeat([]byte{b}, 32) }
 	e.p, err = provider.New(t.Context(), provider.Config{
 		Issuer:           e.issuer,
@@ -150,7 +141,6 @@ func newEnv(t *testing.T, o options) *env {
 		CookieHashKey:    keys(2),
 		CookieBlockKey:   keys(3),
 		Insecure:         true,
-		CodeExchanger:    x,
 		Now:              e.clock.Now,
 	})
 	if err != nil {
@@ -173,8 +163,8 @@ func newEnv(t *testing.T, o options) *env {
 	if err != nil {
 		t.Fatalf("login.New: %v", err)
 	}
-	x.l.Store(e.login)
 	e.p.SetAuthenticator(e.login)
+	e.p.SetCodeExchanger(e.login)
 	handler := e.p.Handler()
 	h.Store(&handler)
 
