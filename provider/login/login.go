@@ -105,7 +105,7 @@ var (
 )
 
 // New validates cfg and builds the login step. Register it with
-// Provider.SetAuthenticator (and as the provider's CodeExchanger).
+// Provider.SetAuthenticator and Provider.SetCodeExchanger.
 func New(cfg Config) (*Login, error) {
 	var errs []error
 	if cfg.Provider == nil {
