@@ -25,6 +25,12 @@ type command struct {
 // commands lists every subcommand in help order.
 func commands() []command {
 	return []command{
+		serveCommand(),
+		migrateUpCommand(), migrateStatusCommand(),
+		clientCreateCommand(), clientListCommand(), clientShowCommand(),
+		clientUpdateCommand(), clientDeleteCommand(), clientRotateSecretCommand(),
+		keysListCommand(), keysRotateCommand(),
+		simulatorCommand(),
 		versionCommand(),
 	}
 }
@@ -60,7 +66,7 @@ func (f configFlag) Set(v string) error {
 	return nil
 }
 
-const configUsage = "configuration `file` (default dingbridge.yaml; env DINGBRIDGE_CONFIG); a missing default file means defaults and environment only"
+const configUsage = "configuration `file` (env DINGBRIDGE_CONFIG); a missing default file means defaults and environment only"
 
 func (a *app) run(ctx context.Context, args []string) int {
 	a.configPath = defaultConfigPath
@@ -128,7 +134,8 @@ func (a *app) runCommand(ctx context.Context, c command, args []string) int {
 	fs.Usage = func() {}
 	fs.Var(configFlag{a}, "config", configUsage)
 	runFn := c.setup(fs, a)
-	if err := fs.Parse(args); err != nil {
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printCommandHelp(a.stdout, c, fs)
 			return exitOK
@@ -136,7 +143,7 @@ func (a *app) runCommand(ctx context.Context, c command, args []string) int {
 		fmt.Fprintf(a.stderr, "Run \"dingbridge %s --help\" for usage.\n", c.name)
 		return exitUsage
 	}
-	err := runFn(ctx, fs.Args())
+	err = runFn(ctx, positional)
 	var ue *usageError
 	var ce *ConfigError
 	switch {
@@ -151,6 +158,27 @@ func (a *app) runCommand(ctx context.Context, c command, args []string) int {
 	default:
 		fmt.Fprintf(a.stderr, "dingbridge %s: %v\n", c.name, err)
 		return exitRuntime
+	}
+}
+
+// parseInterspersed parses flags before and after positional arguments
+// ("client show wiki --config f.yaml"); everything after "--" is
+// positional.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
 	}
 }
 
@@ -200,7 +228,7 @@ Exit status: 0 success, 1 runtime error, 2 usage or configuration error.
 
 Example:
   DINGBRIDGE_DEV=true dingbridge serve
-`, "help [COMMAND]", "show help for dingbridge or one command", strings.ReplaceAll(configUsage, "`", ""))
+`, "help [COMMAND]", "show help for dingbridge or one command", strings.ReplaceAll(configUsage, "`", "")+" (default dingbridge.yaml)")
 }
 
 func (a *app) printGroupHelp(w io.Writer, group, summary string) {

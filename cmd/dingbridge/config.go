@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"reflect"
@@ -38,7 +39,6 @@ type Config struct {
 	Keys            KeysConfig     `yaml:"keys"`
 	Cookies         CookiesConfig  `yaml:"cookies"`
 	Tokens          TokensConfig   `yaml:"tokens"`
-	GC              GCConfig       `yaml:"gc"`
 	ShutdownTimeout Duration       `yaml:"shutdownTimeout"`
 	// DingTalk is the DingTalk login section.
 	DingTalk DingTalkConfig `yaml:"dingtalk"`
@@ -94,12 +94,6 @@ type TokensConfig struct {
 	AuthRequestTTL  Duration `yaml:"authRequestTTL"`
 	CodeTTL         Duration `yaml:"codeTTL"`
 	SessionTTL      Duration `yaml:"sessionTTL"`
-}
-
-// GCConfig configures the removal of expired rows.
-type GCConfig struct {
-	// Interval is how often expired rows are deleted.
-	Interval Duration `yaml:"interval"`
 }
 
 // DingTalkConfig is the DingTalk section (corps, apps, login methods). It
@@ -182,7 +176,6 @@ func defaultConfig() Config {
 			CodeTTL:         Duration(time.Minute),
 			SessionTTL:      Duration(12 * time.Hour),
 		},
-		GC:              GCConfig{Interval: Duration(5 * time.Minute)},
 		ShutdownTimeout: Duration(15 * time.Second),
 	}
 }
@@ -243,13 +236,10 @@ var yamlTypeRE = regexp.MustCompile(`^cannot unmarshal (!!\w+)(?: .*)? into (\S+
 // decodeYAML decodes data into cfg rejecting unknown keys, and turns yaml's
 // line-numbered messages into messages naming the key.
 func decodeYAML(data []byte, cfg *Config) problems {
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil
-	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	err := dec.Decode(cfg)
-	if err == nil {
+	if err == nil || errors.Is(err, io.EOF) { // io.EOF: only comments
 		return nil
 	}
 	var te *yaml.TypeError
@@ -347,22 +337,37 @@ func indexKeyLines(n *yaml.Node, path string, lines map[int]string) {
 }
 
 // envName turns a key path into its environment variable:
-// database.maxConns → DINGBRIDGE_DATABASE_MAX_CONNS.
+// database.maxConns → DINGBRIDGE_DATABASE_MAX_CONNS,
+// policy.claimsInIDToken → …_POLICY_CLAIMS_IN_ID_TOKEN.
 func envName(path ...string) string {
 	var b strings.Builder
 	b.WriteString(envPrefix)
 	for _, seg := range path {
 		b.WriteByte('_')
-		prevLowerOrDigit := false
-		for _, r := range seg {
-			if unicode.IsUpper(r) && prevLowerOrDigit {
+		rs := []rune(seg)
+		for i, r := range rs {
+			if i > 0 && unicode.IsUpper(r) && wordStart(rs, i) {
 				b.WriteByte('_')
 			}
-			prevLowerOrDigit = unicode.IsLower(r) || unicode.IsDigit(r)
 			b.WriteRune(unicode.ToUpper(r))
 		}
 	}
 	return b.String()
+}
+
+// wordStart reports whether the upper-case rs[i] starts a word: after a
+// lower-case letter or digit ("maxConns"), or as the last capital of an
+// acronym followed by a word ("IDToken"), but not before a plural s
+// ("URIs").
+func wordStart(rs []rune, i int) bool {
+	prev := rs[i-1]
+	if unicode.IsLower(prev) || unicode.IsDigit(prev) {
+		return true
+	}
+	if i+1 >= len(rs) || !unicode.IsLower(rs[i+1]) {
+		return false
+	}
+	return !(rs[i+1] == 's' && i+2 == len(rs))
 }
 
 // scalarField is one overridable scalar of the configuration.

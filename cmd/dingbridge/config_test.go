@@ -50,6 +50,9 @@ func TestEnvName(t *testing.T) {
 		{[]string{"keys", "encryptionKeyFile"}, "DINGBRIDGE_KEYS_ENCRYPTION_KEY_FILE"},
 		{[]string{"clients", "0", "backchannelLogoutURI"}, "DINGBRIDGE_CLIENTS_0_BACKCHANNEL_LOGOUT_URI"},
 		{[]string{"issuer"}, "DINGBRIDGE_ISSUER"},
+		{[]string{"policy", "claimsInIDToken"}, "DINGBRIDGE_POLICY_CLAIMS_IN_ID_TOKEN"},
+		{[]string{"redirectURIs"}, "DINGBRIDGE_REDIRECT_URIS"},
+		{[]string{"requirePKCE"}, "DINGBRIDGE_REQUIRE_PKCE"},
 	} {
 		if got := envName(tc.path...); got != tc.want {
 			t.Errorf("envName(%q) = %q, want %q", tc.path, got, tc.want)
@@ -106,7 +109,6 @@ cookies:
   hashKey: ` + hashHex + `
 tokens:
   accessTokenTTL: 10m
-gc: {interval: 1m}
 shutdownTimeout: 5s
 clients:
   - id: web
@@ -192,7 +194,7 @@ func TestValidationErrors(t *testing.T) {
 		{"bad duration from env", "dev: true\n",
 			map[string]string{"DINGBRIDGE_TOKENS_CODE_TTL": "soon"}, []string{`tokens.codeTTL (DINGBRIDGE_TOKENS_CODE_TTL): invalid duration "soon"`}},
 		{"bad type", "dev: true\ndatabase: {maxConns: many}\n",
-			nil, []string{"database.maxConns: cannot use a string value here"}},
+			nil, []string{"database.maxConns: cannot use a string value here (want int)"}},
 		{"bad bool from env", "", map[string]string{"DINGBRIDGE_DEV": "yes please"},
 			[]string{`dev (DINGBRIDGE_DEV): invalid boolean "yes please"`, "issuer: required"}},
 		{"http issuer outside dev", "issuer: http://id.example.com\n",
@@ -221,8 +223,12 @@ func TestValidationErrors(t *testing.T) {
 		{"durations must be positive", "dev: true\ntokens: {codeTTL: 0}\nshutdownTimeout: -1s\n", nil, []string{
 			"tokens.codeTTL: must be a positive duration", "shutdownTimeout: must be a positive duration",
 		}},
-		{"rotation shorter than id tokens", "dev: true\nkeys: {rotationPeriod: 30m}\n",
-			nil, []string{"keys.rotationPeriod: must be longer than tokens.idTokenTTL (1h0m0s)"}},
+		{"rotation too short for token lifetime", "dev: true\nkeys: {rotationPeriod: 3h}\ntokens: {accessTokenTTL: 2h}\n",
+			nil, []string{"keys.rotationPeriod: must be at least twice the longest token lifetime (tokens.idTokenTTL, tokens.accessTokenTTL: 2h0m0s)"}},
+		{"protocol rules from provider", "dev: true\nclients:\n  - id: spa\n    public: true\n    applicationType: web\n    redirectURIs: [http://app.example.com/cb]\n", nil, []string{
+			"clients[0]: application_type web: must be confidential",
+			"clients[0]: redirect_uris: \"http://app.example.com/cb\": http is only allowed for loopback",
+		}},
 		{"clients", `dev: true
 clients:
   - id: a

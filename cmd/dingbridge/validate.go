@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dingbridge/dingbridge/provider"
 	"github.com/dingbridge/dingbridge/storage"
 )
 
@@ -81,8 +82,8 @@ func validate(cfg Config, loadProbs problems) (*settings, error) {
 		probs.add("keys.algorithm", "invalid algorithm %q (want RS256 or ES256)", cfg.Keys.Algorithm)
 	}
 	positive(&probs, "keys.rotationPeriod", cfg.Keys.RotationPeriod)
-	if cfg.Keys.RotationPeriod > 0 && cfg.Keys.RotationPeriod <= cfg.Tokens.IDTokenTTL {
-		probs.add("keys.rotationPeriod", "must be longer than tokens.idTokenTTL (%s)", cfg.Tokens.IDTokenTTL)
+	if lt := tokenLifetime(cfg); cfg.Keys.RotationPeriod > 0 && time.Duration(cfg.Keys.RotationPeriod) < 2*lt {
+		probs.add("keys.rotationPeriod", "must be at least twice the longest token lifetime (tokens.idTokenTTL, tokens.accessTokenTTL: %s)", lt)
 	}
 	postgres := s.db.driver == "postgres"
 	s.encryptionKey = binaryKey(&probs, "keys.encryptionKey", cfg.Keys.EncryptionKey, cfg.Keys.EncryptionKeyFile, postgres, 32)
@@ -95,7 +96,6 @@ func validate(cfg Config, loadProbs problems) (*settings, error) {
 	positive(&probs, "tokens.authRequestTTL", cfg.Tokens.AuthRequestTTL)
 	positive(&probs, "tokens.codeTTL", cfg.Tokens.CodeTTL)
 	positive(&probs, "tokens.sessionTTL", cfg.Tokens.SessionTTL)
-	positive(&probs, "gc.interval", cfg.GC.Interval)
 	positive(&probs, "shutdownTimeout", cfg.ShutdownTimeout)
 
 	seen := map[string]int{}
@@ -107,7 +107,7 @@ func validate(cfg Config, loadProbs problems) (*settings, error) {
 			}
 			seen[cc.ID] = i
 		}
-		s.clients = append(s.clients, validateClient(key, cc, cfg.Dev, &probs))
+		s.clients = append(s.clients, validateClient(key, cc, &probs))
 	}
 	if err := probs.err(); err != nil {
 		return nil, err
@@ -244,8 +244,13 @@ func decodeKey(v string) ([]byte, error) {
 	return nil, errors.New("invalid base64 (write hex as hex:…)")
 }
 
-// validateClient checks one declarative client and converts it.
-func validateClient(key string, cc ClientConfig, dev bool, probs *problems) clientSpec {
+// validateClient checks one declarative client and converts it, secret
+// hashed. Problems of single keys are reported under their key; when there
+// are none, provider.ValidateClient checks the protocol rules that span
+// fields (a web client is confidential, http redirect URIs only for
+// loopback, refresh_token needs authorization_code, known scopes).
+func validateClient(key string, cc ClientConfig, probs *problems) clientSpec {
+	before := len(*probs)
 	if cc.ID == "" {
 		probs.add(key+".id", "required")
 	}
@@ -258,7 +263,7 @@ func validateClient(key string, cc ClientConfig, dev bool, probs *problems) clie
 	}
 	appType := cc.ApplicationType
 	if appType == "" {
-		appType = "web"
+		appType = defaultApplicationType(cc.Public)
 	}
 	if !slices.Contains(applicationTypes, appType) {
 		probs.add(key+".applicationType", "invalid %q (want web, native or user_agent)", cc.ApplicationType)
@@ -282,10 +287,10 @@ func validateClient(key string, cc ClientConfig, dev bool, probs *problems) clie
 		checkClientURL(probs, fmt.Sprintf("%s.postLogoutRedirectURIs[%d]", key, j), u)
 	}
 	if cc.InitiateLoginURI != "" {
-		checkHTTPSURL(probs, key+".initiateLoginURI", cc.InitiateLoginURI, dev)
+		checkHTTPURL(probs, key+".initiateLoginURI", cc.InitiateLoginURI)
 	}
 	if cc.BackchannelLogoutURI != "" {
-		checkHTTPSURL(probs, key+".backchannelLogoutURI", cc.BackchannelLogoutURI, dev)
+		checkHTTPURL(probs, key+".backchannelLogoutURI", cc.BackchannelLogoutURI)
 	}
 	if !slices.Contains(accessTokenFormats, cc.AccessTokenFormat) {
 		probs.add(key+".accessTokenFormat", "invalid %q (want opaque or jwt)", cc.AccessTokenFormat)
@@ -301,7 +306,7 @@ func validateClient(key string, cc ClientConfig, dev bool, probs *problems) clie
 	if !slices.Contains(groupsPolicies, cc.Policy.Groups) {
 		probs.add(key+".policy.groups", "invalid %q (want names, ids or paths)", cc.Policy.Groups)
 	}
-	return clientSpec{
+	spec := clientSpec{
 		secret: secret,
 		client: storage.Client{
 			ID:                     cc.ID,
@@ -332,6 +337,35 @@ func validateClient(key string, cc ClientConfig, dev bool, probs *problems) clie
 			},
 		},
 	}
+	if hasSecret {
+		spec.client.SecretHash = provider.HashClientSecret(secret)
+	}
+	if len(*probs) == before {
+		for _, err := range unjoin(provider.ValidateClient(spec.client)) {
+			probs.add(key, "%v", err)
+		}
+	}
+	return spec
+}
+
+// defaultApplicationType is "web" for confidential clients and
+// "user_agent" (a browser app) for public ones.
+func defaultApplicationType(public bool) string {
+	if public {
+		return "user_agent"
+	}
+	return "web"
+}
+
+// unjoin splits an errors.Join error into its parts.
+func unjoin(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // checkClientURL requires an absolute URL without a fragment.
@@ -345,13 +379,11 @@ func checkClientURL(probs *problems, key, raw string) {
 	}
 }
 
-// checkHTTPSURL requires an absolute https URL (http in dev mode).
-func checkHTTPSURL(probs *problems, key, raw string, dev bool) {
+// checkHTTPURL requires an absolute http(s) URL; provider.ValidateClient
+// then allows http only for loopback hosts.
+func checkHTTPURL(probs *problems, key, raw string) {
 	u, err := url.Parse(raw)
-	switch {
-	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		probs.add(key, "invalid URL %q (want https://…)", raw)
-	case u.Scheme == "http" && !dev:
-		probs.add(key, "must be https outside dev mode")
 	}
 }

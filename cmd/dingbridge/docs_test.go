@@ -1,0 +1,79 @@
+package main
+
+import (
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+const docPath = "../../docs/configuration.md"
+
+func readDoc(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(docPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestDocNamesEveryKey checks that docs/configuration.md documents every
+// scalar key with its environment variable, and no variable that does not
+// exist.
+func TestDocNamesEveryKey(t *testing.T) {
+	doc := readDoc(t)
+	cfg := defaultConfig()
+	cfg.Clients = []ClientConfig{{}}
+	known := map[string]bool{"DINGBRIDGE_CONFIG": true}
+	for _, f := range scalarFields(&cfg) {
+		key := strings.TrimPrefix(f.key, "clients[0].")
+		env := strings.Replace(f.env, "DINGBRIDGE_CLIENTS_0_", "DINGBRIDGE_CLIENTS_<n>_", 1)
+		known[env] = true
+		if !strings.Contains(doc, "| `"+key+"` |") {
+			t.Errorf("docs: no table row for key %s", f.key)
+		}
+		if !strings.Contains(doc, "`"+env+"`") {
+			t.Errorf("docs: environment variable %s of %s not mentioned", env, f.key)
+		}
+	}
+	for _, env := range regexp.MustCompile("DINGBRIDGE_[A-Z0-9_<>n]+[A-Z]").FindAllString(doc, -1) {
+		if env == "DINGBRIDGE_CLIENTS_<n>_<FIELD" {
+			continue
+		}
+		if !known[env] && !regexp.MustCompile(`^DINGBRIDGE_CLIENTS_\d_`).MatchString(env) {
+			t.Errorf("docs: mentions %s, which no key reads", env)
+		}
+	}
+}
+
+// TestDocExampleIsValid loads the example file of docs/configuration.md,
+// with its secret files supplied through the environment.
+func TestDocExampleIsValid(t *testing.T) {
+	doc := readDoc(t)
+	_, after, ok := strings.Cut(doc, "## Example")
+	if !ok {
+		t.Fatal("docs: no Example section")
+	}
+	m := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindStringSubmatch(after)
+	if m == nil {
+		t.Fatal("docs: no yaml block in the Example section")
+	}
+	dir := t.TempDir()
+	env := map[string]string{
+		"DINGBRIDGE_KEYS_ENCRYPTION_KEY_FILE": writeFile(t, dir, "enc", key(32)),
+		"DINGBRIDGE_COOKIES_HASH_KEY_FILE":    writeFile(t, dir, "hash", key(64)),
+		"DINGBRIDGE_COOKIES_BLOCK_KEY_FILE":   writeFile(t, dir, "block", key(32)),
+		"DINGBRIDGE_CLIENTS_0_SECRET_FILE":    writeFile(t, dir, "wiki", "wiki-secret\n"),
+		"DINGBRIDGE_CLIENTS_2_SECRET_FILE":    writeFile(t, dir, "reports", "reports-secret\n"),
+	}
+	p := writeFile(t, dir, "example.yaml", m[1])
+	cfg, probs := loadConfig(p, true, envMap(env))
+	s, err := validate(cfg, probs)
+	if err != nil {
+		t.Fatalf("docs example: %v", err)
+	}
+	if s.db.driver != "postgres" || len(s.clients) != 3 || s.clients[0].secret != "wiki-secret" {
+		t.Errorf("docs example loaded as db %q, %d clients", s.db.driver, len(s.clients))
+	}
+}

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/dingbridge/dingbridge/provider"
+)
+
+// HTTP server timeouts. Requests are small form posts and JSON documents;
+// the generous write timeout covers slow DingTalk calls during login.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 2 * time.Minute
+	maxHeaderBytes    = 64 << 10
+)
+
+func serveCommand() command {
+	return command{
+		name:    "serve",
+		summary: "run the OpenID Connect provider",
+		help: `Run the OpenID Connect provider: open the database (applying pending
+migrations unless database.autoMigrate is false or --no-migrate is given),
+store the clients declared in the configuration, and serve the provider's
+endpoints under the issuer URL together with /healthz (liveness: always
+200) and /readyz (200 when the database answers and signing keys are
+loaded, else 503) at the server root. SIGINT or SIGTERM stops accepting
+connections and waits up to shutdownTimeout for requests in flight.
+
+With SQLite and no keys configured, the encryption and cookie keys are
+generated once into a private file next to the database (<db>.keys). With
+PostgreSQL they must be configured, so every replica shares them.`,
+		example: `DINGBRIDGE_DEV=true dingbridge serve
+dingbridge serve --config /etc/dingbridge/dingbridge.yaml`,
+		setup: func(fs *flag.FlagSet, a *app) func(context.Context, []string) error {
+			noMigrate := fs.Bool("no-migrate", false, "do not apply pending migrations at start (overrides database.autoMigrate)")
+			listen := fs.String("listen", "", "listen `address` (overrides the listen key)")
+			return func(ctx context.Context, args []string) error {
+				if err := noArgs(args); err != nil {
+					return err
+				}
+				s, err := a.loadSettings()
+				if err != nil {
+					return err
+				}
+				if *noMigrate {
+					s.db.autoMigrate = false
+				}
+				if *listen != "" {
+					s.cfg.Listen = *listen
+				}
+				return a.serve(ctx, s)
+			}
+		},
+	}
+}
+
+// serve runs the provider until ctx is done, then shuts down gracefully.
+func (a *app) serve(ctx context.Context, s *settings) error {
+	logger := a.newLogger(s)
+	slog.SetDefault(logger) // zitadel's op logs through the default logger
+
+	if err := loadKeyMaterial(s, logger); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, s.db, logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if s.db.autoMigrate {
+		if err := st.Migrate(ctx); err != nil {
+			return err
+		}
+	}
+	if err := upsertClients(ctx, st, s.clients, logger); err != nil {
+		return err
+	}
+
+	c := s.cfg
+	p, err := provider.New(ctx, provider.Config{
+		Issuer:            c.Issuer,
+		Storage:           st,
+		Logger:            logger,
+		KeyEncryptionKey:  s.encryptionKey,
+		CookieHashKey:     s.cookieHashKey,
+		CookieBlockKey:    s.cookieBlockKey,
+		SigningAlgorithm:  c.Keys.Algorithm,
+		KeyRotationPeriod: time.Duration(c.Keys.RotationPeriod),
+		AccessTokenTTL:    time.Duration(c.Tokens.AccessTokenTTL),
+		IDTokenTTL:        time.Duration(c.Tokens.IDTokenTTL),
+		RefreshTokenTTL:   time.Duration(c.Tokens.RefreshTokenTTL),
+		AuthRequestTTL:    time.Duration(c.Tokens.AuthRequestTTL),
+		CodeTTL:           time.Duration(c.Tokens.CodeTTL),
+		SessionTTL:        time.Duration(c.Tokens.SessionTTL),
+		Insecure:          c.Dev,
+	})
+	if err != nil {
+		return fmt.Errorf("start provider: %w", err)
+	}
+
+	srv := &http.Server{
+		Handler:           rootHandler(p),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	ln, err := net.Listen("tcp", c.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	if a.onListen != nil {
+		a.onListen(ln.Addr())
+	}
+	logger.Info("serving", "addr", ln.Addr().String(), "issuer", c.Issuer, "database", s.db.driver)
+
+	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() { p.Run(runCtx) })
+	defer func() {
+		stopRun()
+		wg.Wait()
+	}()
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "timeout", c.ShutdownTimeout.String())
+	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Duration(c.ShutdownTimeout))
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// rootHandler serves the probes at the root and everything else from the
+// provider, which routes under the issuer's path itself.
+func rootHandler(p *provider.Provider) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		defer cancel()
+		if err := p.Ready(ctx); err != nil {
+			slog.WarnContext(r.Context(), "not ready", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "not ready")
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	mux.Handle("/", p.Handler())
+	return mux
+}
