@@ -143,6 +143,16 @@ func TestVersion(t *testing.T) {
 	}
 }
 
+func TestVersionFromLinker(t *testing.T) {
+	oldV, oldC := version, commit
+	t.Cleanup(func() { version, commit = oldV, oldC })
+	version, commit = "v1.2.3", "0123abcd"
+	out := mustRun(t, nil, "version")
+	if !strings.HasPrefix(out, "dingbridge v1.2.3\ncommit 0123abcd\n") {
+		t.Errorf("version output = %q", out)
+	}
+}
+
 var secretRE = regexp.MustCompile(`(?m)^client_secret: (\S+)$`)
 
 // secretFrom extracts the secret a create or rotate-secret printed.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -77,10 +78,8 @@ func (a *app) serve(ctx context.Context, s *settings) error {
 		return err
 	}
 	defer st.Close()
-	if s.db.autoMigrate {
-		if err := st.Migrate(ctx); err != nil {
-			return err
-		}
+	if err := prepareSchema(ctx, st, s.db.autoMigrate); err != nil {
+		return err
 	}
 	if err := upsertClients(ctx, st, s.clients, logger); err != nil {
 		return err
@@ -152,6 +151,29 @@ func (a *app) serve(ctx context.Context, s *settings) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	logger.Info("stopped")
+	return nil
+}
+
+// prepareSchema applies pending migrations, or without autoMigrate refuses
+// to start on a schema that is behind this binary.
+func prepareSchema(ctx context.Context, st store, autoMigrate bool) error {
+	if autoMigrate {
+		return st.Migrate(ctx)
+	}
+	ms, err := st.MigrationStatus(ctx)
+	if err != nil {
+		return err
+	}
+	var pending []string
+	for _, m := range ms {
+		if !m.Applied {
+			pending = append(pending, m.Name)
+		}
+	}
+	if len(pending) > 0 {
+		return fmt.Errorf("database schema is behind: %d migration(s) pending (%s); run \"dingbridge migrate up\"",
+			len(pending), strings.Join(pending, ", "))
+	}
 	return nil
 }
 

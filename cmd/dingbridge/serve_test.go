@@ -103,6 +103,14 @@ func checkServing(t *testing.T, base, issuer, issuerPath string) {
 	}
 }
 
+func TestServeRefusesPendingMigrationsWithoutAutoMigrate(t *testing.T) {
+	env, _ := sqliteEnv(t)
+	r := runCLI(t, env, "serve", "--no-migrate", "--listen", "127.0.0.1:0")
+	if r.code != exitRuntime || !strings.Contains(r.stderr, "migration(s) pending") || !strings.Contains(r.stderr, "dingbridge migrate up") {
+		t.Errorf("serve --no-migrate on an empty database: exit %d, stderr %s", r.code, r.stderr)
+	}
+}
+
 func TestServeSQLite(t *testing.T) {
 	env, db := sqliteEnv(t)
 	dir := t.TempDir()
