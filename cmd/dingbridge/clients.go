@@ -46,7 +46,7 @@ type clientFlags struct {
 	accessTTL, idTTL, refreshTTL                                       time.Duration
 	requirePKCE                                                        bool
 	redirectURIs, postLogoutURIs, grantTypes, scopes                   stringList
-	allowedCorps                                                       stringList
+	allowedCorps, alwaysRelease                                        stringList
 	departments                                                        int64List
 	membersOnly, allowInactive, groupsParents, claimsInIDToken         bool
 	email, groups                                                      string
@@ -58,7 +58,7 @@ func registerClientFlags(fs *flag.FlagSet) *clientFlags {
 	fs.StringVar(&f.appType, "application-type", "", "web, native or user_agent (default web; user_agent with --public)")
 	fs.Var(&f.redirectURIs, "redirect-uri", "allowed redirect `URI` (repeatable; matched exactly)")
 	fs.Var(&f.postLogoutURIs, "post-logout-redirect-uri", "allowed post-logout redirect `URI` (repeatable)")
-	fs.Var(&f.grantTypes, "grant-type", "allowed `grant` type: authorization_code, refresh_token, client_credentials (repeatable; default the first two)")
+	fs.Var(&f.grantTypes, "grant-type", "allowed `grant` type: authorization_code, refresh_token, client_credentials, "+provider.GrantTokenExchange+" (repeatable; default the first two)")
 	fs.Var(&f.scopes, "scope", "allowed `scope` (repeatable; default every supported scope)")
 	fs.StringVar(&f.initiateLoginURI, "initiate-login-uri", "", "third-party-initiated login `URI`")
 	fs.StringVar(&f.backchannelLogoutURI, "backchannel-logout-uri", "", "back-channel logout `URI`")
@@ -75,6 +75,7 @@ func registerClientFlags(fs *flag.FlagSet) *clientFlags {
 	fs.StringVar(&f.groups, "groups", "", "groups claim form: names (default), ids or paths")
 	fs.BoolVar(&f.groupsParents, "groups-parents", false, "add every parent department to groups")
 	fs.BoolVar(&f.claimsInIDToken, "claims-in-id-token", false, "put scope claims in the ID token too")
+	fs.Var(&f.alwaysRelease, "always-release", "`scope` whose claims are released even when not requested: profile, email, groups, dingtalk (repeatable)")
 	return f
 }
 
@@ -124,6 +125,8 @@ func (f *clientFlags) apply(fs *flag.FlagSet, c *storage.Client) {
 			c.Policy.GroupsParents = f.groupsParents
 		case "claims-in-id-token":
 			c.Policy.ClaimsInIDToken = f.claimsInIDToken
+		case "always-release":
+			c.Policy.AlwaysRelease = f.alwaysRelease
 		}
 	})
 }
@@ -316,6 +319,7 @@ func printClient(w io.Writer, c storage.Client) {
 	row("groups", orDefault(c.Policy.Groups, "names"))
 	row("groups parents", c.Policy.GroupsParents)
 	row("claims in id token", c.Policy.ClaimsInIDToken)
+	row("always release", orDefault(strings.Join(c.Policy.AlwaysRelease, " "), "-"))
 	row("created", c.CreatedAt.UTC().Format(time.RFC3339))
 	row("updated", c.UpdatedAt.UTC().Format(time.RFC3339))
 	tw.Flush()

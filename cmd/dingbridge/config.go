@@ -96,11 +96,6 @@ type TokensConfig struct {
 	SessionTTL      Duration `yaml:"sessionTTL"`
 }
 
-// DingTalkConfig is the DingTalk section (corps, apps, login methods). It
-// has no keys yet; an empty `dingtalk:` mapping is accepted and any key in
-// it is reported as unknown.
-type DingTalkConfig struct{}
-
 // ClientConfig is one declarative client.
 type ClientConfig struct {
 	ID                     string             `yaml:"id"`
@@ -133,6 +128,7 @@ type ClientPolicyConfig struct {
 	Groups              string   `yaml:"groups"`
 	GroupsParents       bool     `yaml:"groupsParents"`
 	ClaimsInIDToken     bool     `yaml:"claimsInIDToken"`
+	AlwaysRelease       []string `yaml:"alwaysRelease"`
 }
 
 // Duration is a time.Duration written as a Go duration string ("90s",
@@ -177,6 +173,7 @@ func defaultConfig() Config {
 			SessionTTL:      Duration(12 * time.Hour),
 		},
 		ShutdownTimeout: Duration(15 * time.Second),
+		DingTalk:        defaultDingTalkConfig(),
 	}
 }
 
@@ -396,7 +393,8 @@ func scalarFields(cfg *Config) []scalarField {
 			k := append(append([]string(nil), keys...), name)
 			e := append(append([]string(nil), envSegs...), name)
 			switch {
-			case f.Type == durationType, fv.Kind() == reflect.String, fv.Kind() == reflect.Bool, fv.Kind() == reflect.Int:
+			case f.Type == durationType, fv.Kind() == reflect.String, fv.Kind() == reflect.Bool,
+				fv.Kind() == reflect.Int, fv.Kind() == reflect.Int64:
 				out = append(out, scalarField{key: strings.Join(k, "."), env: envName(e...), v: fv})
 			case fv.Kind() == reflect.Struct:
 				walk(fv, k, e)
@@ -440,13 +438,13 @@ func applyEnv(cfg *Config, getenv func(string) string) problems {
 				continue
 			}
 			f.v.SetBool(b)
-		case f.v.Kind() == reflect.Int:
-			n, err := strconv.Atoi(s)
+		case f.v.Kind() == reflect.Int, f.v.Kind() == reflect.Int64:
+			n, err := strconv.ParseInt(s, 10, f.v.Type().Bits())
 			if err != nil {
 				probs.add(where, "invalid integer %q", s)
 				continue
 			}
-			f.v.SetInt(int64(n))
+			f.v.SetInt(n)
 		}
 	}
 	return probs

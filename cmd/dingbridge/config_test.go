@@ -187,8 +187,9 @@ func TestValidationErrors(t *testing.T) {
 			nil, []string{"databse: unknown key", "log.levle: unknown key"}},
 		{"unknown key in client", "dev: true\nclients:\n  - id: a\n    public: true\n    redirectURI: https://x/cb\n",
 			nil, []string{"clients[0].redirectURI: unknown key", "clients[0].redirectURIs: required for the authorization_code grant"}},
-		{"dingtalk section takes no keys yet", "dev: true\ndingtalk:\n  corps: []\n",
-			nil, []string{"dingtalk.corps: unknown key"}},
+		{"unknown key in dingtalk", "dev: true\ndingtalk:\n  corps:\n    - corpId: dingcorp1\n      appKey: dingappkey0000000001\n" +
+			"      appSecret: " + strings.Repeat("s", 64) + "\n      agentId: 1000000001\n      ssoSecrt: x\n",
+			nil, []string{"dingtalk.corps[0].ssoSecrt: unknown key"}},
 		{"bad duration", "dev: true\nkeys: {rotationPeriod: 3x}\n",
 			nil, []string{`keys.rotationPeriod: invalid duration "3x"`}},
 		{"bad duration from env", "dev: true\n",

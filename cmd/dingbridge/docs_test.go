@@ -20,15 +20,21 @@ func readDoc(t *testing.T) string {
 
 // TestDocNamesEveryKey checks that docs/configuration.md documents every
 // scalar key with its environment variable, and no variable that does not
-// exist.
+// exist. List items are written with [n] (and [m] inside them) in keys and
+// <n> (<m>) in variables: dingtalk.suites[n].corps[m].corpId,
+// DINGBRIDGE_DINGTALK_SUITES_<n>_CORPS_<m>_CORP_ID.
 func TestDocNamesEveryKey(t *testing.T) {
 	doc := readDoc(t)
 	cfg := defaultConfig()
 	cfg.Clients = []ClientConfig{{}}
+	cfg.DingTalk.Corps = []DingTalkCorpConfig{{}}
+	cfg.DingTalk.Suites = []DingTalkSuiteConfig{{Corps: []DingTalkSuiteCorpConfig{{}}}}
+	cfg.DingTalk.LoginApps = []DingTalkLoginAppConfig{{}}
 	known := map[string]bool{"DINGBRIDGE_CONFIG": true}
 	for _, f := range scalarFields(&cfg) {
 		key := strings.TrimPrefix(f.key, "clients[0].")
-		env := strings.Replace(f.env, "DINGBRIDGE_CLIENTS_0_", "DINGBRIDGE_CLIENTS_<n>_", 1)
+		key = strings.Replace(strings.Replace(key, "[0]", "[n]", 1), "[0]", "[m]", 1)
+		env := docEnv(f.env)
 		known[env] = true
 		if !strings.Contains(doc, "| `"+key+"` |") {
 			t.Errorf("docs: no table row for key %s", f.key)
@@ -37,14 +43,25 @@ func TestDocNamesEveryKey(t *testing.T) {
 			t.Errorf("docs: environment variable %s of %s not mentioned", env, f.key)
 		}
 	}
-	for _, env := range regexp.MustCompile("DINGBRIDGE_[A-Z0-9_<>n]+[A-Z]").FindAllString(doc, -1) {
+	for _, env := range regexp.MustCompile("DINGBRIDGE_[A-Z0-9_<>nm]+[A-Z]").FindAllString(doc, -1) {
 		if env == "DINGBRIDGE_CLIENTS_<n>_<FIELD" {
 			continue
 		}
-		if !known[env] && !regexp.MustCompile(`^DINGBRIDGE_CLIENTS_\d_`).MatchString(env) {
+		if !known[docEnv(env)] {
 			t.Errorf("docs: mentions %s, which no key reads", env)
 		}
 	}
+}
+
+var listIndexRE = regexp.MustCompile(`_\d+_`)
+
+// docEnv writes the list indexes of a variable as <n> and <m>.
+func docEnv(env string) string {
+	i := 0
+	return listIndexRE.ReplaceAllStringFunc(env, func(string) string {
+		i++
+		return map[int]string{1: "_<n>_", 2: "_<m>_"}[i]
+	})
 }
 
 // TestDocExampleIsValid loads the example file of docs/configuration.md,
@@ -66,6 +83,12 @@ func TestDocExampleIsValid(t *testing.T) {
 		"DINGBRIDGE_COOKIES_BLOCK_KEY_FILE":   writeFile(t, dir, "block", key(32)),
 		"DINGBRIDGE_CLIENTS_0_SECRET_FILE":    writeFile(t, dir, "wiki", "wiki-secret\n"),
 		"DINGBRIDGE_CLIENTS_2_SECRET_FILE":    writeFile(t, dir, "reports", "reports-secret\n"),
+
+		"DINGBRIDGE_DINGTALK_SUITE_TICKET_PUSH_TOKEN_FILE": writeFile(t, dir, "push", "push-token\n"),
+		"DINGBRIDGE_DINGTALK_CORPS_0_APP_SECRET_FILE":      writeFile(t, dir, "app", strings.Repeat("a", 64)),
+		"DINGBRIDGE_DINGTALK_CORPS_0_SSO_SECRET_FILE":      writeFile(t, dir, "sso", "sso-secret"),
+		"DINGBRIDGE_DINGTALK_SUITES_0_SUITE_SECRET_FILE":   writeFile(t, dir, "suite", "suite-secret"),
+		"DINGBRIDGE_DINGTALK_LOGIN_APPS_0_APP_SECRET_FILE": writeFile(t, dir, "login", "login-secret"),
 	}
 	p := writeFile(t, dir, "example.yaml", m[1])
 	cfg, probs := loadConfig(p, true, envMap(env))
@@ -75,5 +98,9 @@ func TestDocExampleIsValid(t *testing.T) {
 	}
 	if s.db.driver != "postgres" || len(s.clients) != 3 || s.clients[0].secret != "wiki-secret" {
 		t.Errorf("docs example loaded as db %q, %d clients", s.db.driver, len(s.clients))
+	}
+	if r := s.dingtalk.registry; r == nil || len(r.Corps) != 1 || len(r.Suites) != 1 || len(r.LoginApps) != 1 ||
+		r.Corps[0].SSOSecret != "sso-secret" || s.dingtalk.pushToken != "push-token" {
+		t.Errorf("docs example dingtalk section loaded as %+v", s.dingtalk)
 	}
 }

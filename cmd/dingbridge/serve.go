@@ -65,8 +65,23 @@ dingbridge serve --config /etc/dingbridge/dingbridge.yaml`,
 	}
 }
 
+// serveExtras are what the dev command adds to serve.
+type serveExtras struct {
+	// listener, when set, is used instead of listening on cfg.Listen.
+	listener net.Listener
+	// routes, when set, adds handlers at the root of the server, next to
+	// the probes.
+	routes func(mux *http.ServeMux)
+	// started, when set, is called once the server accepts requests.
+	started func()
+}
+
 // serve runs the provider until ctx is done, then shuts down gracefully.
 func (a *app) serve(ctx context.Context, s *settings) error {
+	return a.serveWith(ctx, s, serveExtras{})
+}
+
+func (a *app) serveWith(ctx context.Context, s *settings, x serveExtras) error {
 	logger := a.newLogger(s)
 	slog.SetDefault(logger) // zitadel's op logs through the default logger
 
@@ -106,9 +121,16 @@ func (a *app) serve(ctx context.Context, s *settings) error {
 	if err != nil {
 		return fmt.Errorf("start provider: %w", err)
 	}
+	if err := setupLogin(s, st, p, logger); err != nil {
+		return err
+	}
 
+	mux := rootMux(p)
+	if x.routes != nil {
+		x.routes(mux)
+	}
 	srv := &http.Server{
-		Handler:           rootHandler(p),
+		Handler:           mux,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -117,9 +139,11 @@ func (a *app) serve(ctx context.Context, s *settings) error {
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	ln, err := net.Listen("tcp", c.Listen)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+	ln := x.listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", c.Listen); err != nil {
+			return fmt.Errorf("listen: %w", err)
+		}
 	}
 	if a.onListen != nil {
 		a.onListen(ln.Addr())
@@ -136,6 +160,9 @@ func (a *app) serve(ctx context.Context, s *settings) error {
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
+	if x.started != nil {
+		x.started()
+	}
 	select {
 	case err := <-serveErr:
 		return fmt.Errorf("serve: %w", err)
@@ -177,9 +204,9 @@ func prepareSchema(ctx context.Context, st store, autoMigrate bool) error {
 	return nil
 }
 
-// rootHandler serves the probes at the root and everything else from the
+// rootMux serves the probes at the root and everything else from the
 // provider, which routes under the issuer's path itself.
-func rootHandler(p *provider.Provider) http.Handler {
+func rootMux(p *provider.Provider) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

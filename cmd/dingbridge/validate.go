@@ -29,6 +29,7 @@ type settings struct {
 	cookieHashKey  []byte
 	cookieBlockKey []byte
 	clients        []clientSpec
+	dingtalk       dingTalkSettings
 }
 
 // database is a parsed database.url.
@@ -51,11 +52,14 @@ type clientSpec struct {
 
 var (
 	applicationTypes   = []string{"web", "native", "user_agent"}
-	knownGrantTypes    = []string{"authorization_code", "refresh_token", "client_credentials"}
+	knownGrantTypes    = []string{"authorization_code", "refresh_token", "client_credentials", provider.GrantTokenExchange}
 	defaultGrantTypes  = []string{"authorization_code", "refresh_token"}
 	accessTokenFormats = []string{"", "opaque", "jwt"}
 	emailPolicies      = []string{"", "org", "directory", "omit"}
 	groupsPolicies     = []string{"", "names", "ids", "paths"}
+	// releasableScopes are the scopes policy.alwaysRelease may name; phone
+	// is released only when asked for.
+	releasableScopes = []string{"profile", "email", "groups", "dingtalk"}
 )
 
 // validate checks cfg and loads its secrets. Every problem is reported, each
@@ -97,6 +101,7 @@ func validate(cfg Config, loadProbs problems) (*settings, error) {
 	positive(&probs, "tokens.codeTTL", cfg.Tokens.CodeTTL)
 	positive(&probs, "tokens.sessionTTL", cfg.Tokens.SessionTTL)
 	positive(&probs, "shutdownTimeout", cfg.ShutdownTimeout)
+	s.dingtalk = validateDingTalk(cfg.DingTalk, &probs)
 
 	seen := map[string]int{}
 	for i, cc := range cfg.Clients {
@@ -306,6 +311,11 @@ func validateClient(key string, cc ClientConfig, probs *problems) clientSpec {
 	if !slices.Contains(groupsPolicies, cc.Policy.Groups) {
 		probs.add(key+".policy.groups", "invalid %q (want names, ids or paths)", cc.Policy.Groups)
 	}
+	for j, sc := range cc.Policy.AlwaysRelease {
+		if !slices.Contains(releasableScopes, sc) {
+			probs.add(fmt.Sprintf("%s.policy.alwaysRelease[%d]", key, j), "invalid %q (want %s)", sc, strings.Join(releasableScopes, ", "))
+		}
+	}
 	spec := clientSpec{
 		secret: secret,
 		client: storage.Client{
@@ -334,6 +344,7 @@ func validateClient(key string, cc ClientConfig, probs *problems) clientSpec {
 				Groups:              cc.Policy.Groups,
 				GroupsParents:       cc.Policy.GroupsParents,
 				ClaimsInIDToken:     cc.Policy.ClaimsInIDToken,
+				AlwaysRelease:       cc.Policy.AlwaysRelease,
 			},
 		},
 	}
