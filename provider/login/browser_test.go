@@ -1,0 +1,260 @@
+package login_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/dingbridge/dingbridge/dingtalk/dingtalktest"
+	"github.com/dingbridge/dingbridge/provider/resolve"
+	"github.com/dingbridge/dingbridge/storage"
+)
+
+// These tests run every page of the DingTalk login in headless Chromium
+// (see chromium_browser_test.go): the simulator's DTFrameLogin script,
+// login page and dd shim, the bridge's pages and scripts under their
+// Content-Security-Policy, and a go-oidc relying party whose callback
+// redeems the code.
+
+// androidDingTalkUA is the DingTalk Android client's in-app webview
+// (reference §6).
+const androidDingTalkUA = "Mozilla/5.0 (Linux; U; Android 10; zh-CN; V1981A Build/QP1A.190711.020) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/69.0.3497.100 UWS/3.22.0.36 Mobile Safari/537.36 AliApp(DingTalk/6.0.0) com.alibaba.android.rimet/13534898 Channel/212200 language/zh-CN UT4Aplus/0.2.25"
+
+// browserPolicy releases the profile and dingtalk claims in the ID token,
+// so the RP's callback shows them.
+var browserPolicy = storage.ClientPolicy{ClaimsInIDToken: true, Email: "org", AlwaysRelease: []string{"profile", "email", "dingtalk"}}
+
+// member is the value of a person's button on the simulator's login page.
+func member(corpID, userID string) string {
+	return `button.user[value="` + corpID + `:` + userID + `"]`
+}
+
+// qrFrameLogin signs userID of the first demo corp in on the QR page,
+// choosing the person inside DTFrameLogin's iframe.
+func qrFrameLogin(t *testing.T, e *env, b *tab, userID string) rpResult {
+	t.Helper()
+	b.navigate(e.rp.srv.URL + "/start")
+	b.waitForPage(e.issuer + "/login")
+	b.waitFor("DTFrameLogin's iframe", `!!document.querySelector("#dt-qr iframe")`)
+	if src := b.attr("#dt-qr iframe", "src"); !strings.HasPrefix(src, e.dt.URL+"/oauth2/auth?") {
+		t.Fatalf("the QR iframe shows %s, want the simulator's login page", redact(src))
+	}
+	b.clickInFrame("#dt-qr iframe", member(dingtalktest.DemoCorpID, userID))
+	return b.rpResult(e)
+}
+
+// wantClaims checks the claims a person's login through the demo corp
+// yields.
+func wantClaims(t *testing.T, r rpResult, name, userID string) {
+	t.Helper()
+	if r.Claims["name"] != name {
+		t.Errorf("name = %v, want %s", r.Claims["name"], name)
+	}
+	dt, _ := r.Claims["dingtalk"].(map[string]any)
+	if dt["corp_id"] != dingtalktest.DemoCorpID || dt["user_id"] != userID {
+		t.Errorf("dingtalk claim = %v, want corp %s user %s", dt, dingtalktest.DemoCorpID, userID)
+	}
+}
+
+// TestBrowserQRFrame: the QR page draws DTFrameLogin's iframe from the
+// simulator; picking a person inside it calls the page's success callback,
+// which goes to the bridge's callback and on to the RP with a code that
+// redeems.
+func TestBrowserQRFrame(t *testing.T) {
+	c := newChromium(t)
+	e := newEnv(t, options{policy: browserPolicy})
+	b := c.newTab(t, tabOptions{})
+	res := qrFrameLogin(t, e, b, "alice.wang")
+	wantAMR(t, res, resolve.AMROAuth2)
+	wantClaims(t, res, "Alice Wang", "alice.wang")
+	b.noSecurityErrors()
+
+	// The bridge session now serves another login in the same browser
+	// without DingTalk.
+	calls := e.dt.Calls(dingtalktest.EndpointUserAccessToken)
+	b.navigate(e.rp.srv.URL + "/start")
+	if again := b.rpResult(e); again.Sub != res.Sub {
+		t.Errorf("second login: sub %q, want %q", again.Sub, res.Sub)
+	}
+	if n := e.dt.Calls(dingtalktest.EndpointUserAccessToken); n != calls {
+		t.Errorf("second login asked DingTalk for a token (%d calls, was %d)", n, calls)
+	}
+}
+
+// TestBrowserDingTalkLoginPage follows the QR page's plain link to
+// DingTalk's own login page and signs in there: by picking a person, or
+// with account and password.
+func TestBrowserDingTalkLoginPage(t *testing.T) {
+	c := newChromium(t)
+	e := newEnv(t, options{policy: browserPolicy})
+	link := `a.button[href^="` + e.dt.URL + `/oauth2/auth?"]`
+	toDingTalk := func(b *tab) {
+		t.Helper()
+		b.navigate(e.rp.srv.URL + "/start")
+		b.waitForPage(e.issuer + "/login")
+		b.click(link)
+		b.waitForPage(e.dt.URL + "/oauth2/auth")
+	}
+
+	t.Run("pick", func(t *testing.T) {
+		b := c.newTab(t, tabOptions{})
+		toDingTalk(b)
+		b.click(member(dingtalktest.DemoCorpID, "alice.wang"))
+		res := b.rpResult(e)
+		wantAMR(t, res, resolve.AMROAuth2)
+		wantClaims(t, res, "Alice Wang", "alice.wang")
+		b.noSecurityErrors()
+	})
+	t.Run("password", func(t *testing.T) {
+		b := c.newTab(t, tabOptions{})
+		toDingTalk(b)
+		b.typeInto(`input[name="account"]`, "zhangsan@yunqiao.example")
+		b.typeInto(`input[name="password"]`, dingtalktest.DemoPassword)
+		b.click(`button[name="action"][value="password"]`)
+		res := b.rpResult(e)
+		wantAMR(t, res, resolve.AMROAuth2)
+		wantClaims(t, res, "张三", "manager4721")
+		if res.Claims["email"] != "zhangsan@yunqiao.example" || res.Claims["email_verified"] != true {
+			t.Errorf("email = %v (verified %v), want the org email, verified", res.Claims["email"], res.Claims["email_verified"])
+		}
+		b.noSecurityErrors()
+	})
+}
+
+// TestBrowserWorkspace: inside the DingTalk client the workspace page gets
+// a code from the dd JSAPI (the simulator's shim, for its current client
+// user) and posts it without a click; the person has the subject the QR
+// page gave them.
+func TestBrowserWorkspace(t *testing.T) {
+	c := newChromium(t)
+	e := newEnv(t, options{policy: browserPolicy})
+	qr := qrFrameLogin(t, e, c.newTab(t, tabOptions{}), "alice.wang")
+
+	e.dt.SetClientUser(dingtalktest.DemoCorpID, "alice.wang")
+	b := c.newTab(t, tabOptions{UserAgent: androidDingTalkUA, Language: "zh-CN"})
+	b.navigate(e.rp.srv.URL + "/start")
+	res := b.rpResult(e)
+	wantAMR(t, res, resolve.AMRWorkspace)
+	wantClaims(t, res, "Alice Wang", "alice.wang")
+	if res.Sub != qr.Sub {
+		t.Errorf("workspace sub = %q, QR sub = %q: one person, two subjects", res.Sub, qr.Sub)
+	}
+	if n := e.dt.Calls(dingtalktest.EndpointGetUserInfo); n != 1 {
+		t.Errorf("E7 getuserinfo calls = %d, want 1 (the shim's code)", n)
+	}
+	b.noSecurityErrors()
+
+	// Another person in the client is another subject.
+	e.dt.SetClientUser(dingtalktest.DemoCorpID, "boss0001")
+	b = c.newTab(t, tabOptions{UserAgent: androidDingTalkUA})
+	b.navigate(e.rp.srv.URL + "/start")
+	if boss := b.rpResult(e); boss.Sub == "" || boss.Sub == qr.Sub {
+		t.Errorf("boss0001 sub = %q, Alice's %q", boss.Sub, qr.Sub)
+	}
+}
+
+// TestBrowserErrorPage: a bad code or a cancel at DingTalk ends on the
+// bridge's error page, in the browser's language, with a request ID; its
+// "back to the application" link gives the RP access_denied.
+func TestBrowserErrorPage(t *testing.T) {
+	c := newChromium(t)
+	e := newEnv(t, options{policy: browserPolicy})
+	back := `p.back a`
+	wantDenied := func(t *testing.T, b *tab, title string) {
+		t.Helper()
+		b.waitForPage(e.issuer + "/login/dingtalk/callback")
+		var got string
+		b.run("read the title", chromedp.Title(&got))
+		if got != title {
+			t.Errorf("error page title = %q, want %q", got, title)
+		}
+		text := b.text()
+		if !strings.Contains(text, "请求编号: ") {
+			t.Errorf("error page has no request ID:\n%s", text)
+		}
+		if lang := b.attr("html", "lang"); lang != "zh-CN" {
+			t.Errorf("error page lang = %q", lang)
+		}
+		b.click(back)
+		if res := b.rpResult(e); res.Error != "access_denied" || res.Sub != "" {
+			t.Errorf("RP got %+v, want access_denied", res)
+		}
+		b.noSecurityErrors()
+	}
+
+	t.Run("wrong kind of code", func(t *testing.T) {
+		b := c.newTab(t, tabOptions{Language: "zh-CN"})
+		b.navigate(e.rp.srv.URL + "/start")
+		b.waitForPage(e.issuer + "/login")
+		state := b.attr("#dt-qr", "data-state")
+		// A workspace (JSAPI) code at the OAuth2 callback, with the page's
+		// own state: DingTalk answers 40078.
+		code := e.dt.IssueCode(dingtalktest.CodeJSAPI, "", dingtalktest.DemoCorpID, "alice.wang")
+		b.navigate(e.issuer + "/login/dingtalk/callback?" + url.Values{"authCode": {code}, "state": {state}}.Encode())
+		wantDenied(t, b, "钉钉登录码无效")
+	})
+	t.Run("cancelled at DingTalk", func(t *testing.T) {
+		b := c.newTab(t, tabOptions{Language: "zh-CN"})
+		b.navigate(e.rp.srv.URL + "/start")
+		b.waitForPage(e.issuer + "/login")
+		b.click(`a.button[href^="` + e.dt.URL + `/oauth2/auth?"]`)
+		b.waitForPage(e.dt.URL + "/oauth2/auth")
+		b.click(`button[name="action"][value="cancel"]`)
+		wantDenied(t, b, "已取消登录")
+	})
+}
+
+// TestBrowserPromptNone: inside DingTalk without a bridge session,
+// prompt=none takes the silent workspace round trip and the RP gets a
+// code; outside DingTalk it gets login_required without a page.
+func TestBrowserPromptNone(t *testing.T) {
+	c := newChromium(t)
+	e := newEnv(t, options{policy: browserPolicy})
+	e.dt.SetClientUser(dingtalktest.DemoCorpID, "alice.wang")
+
+	b := c.newTab(t, tabOptions{UserAgent: androidDingTalkUA})
+	b.navigate(e.rp.srv.URL + "/start?prompt=none")
+	res := b.rpResult(e)
+	wantAMR(t, res, resolve.AMRWorkspace)
+	wantClaims(t, res, "Alice Wang", "alice.wang")
+	b.noSecurityErrors()
+
+	out := c.newTab(t, tabOptions{})
+	out.navigate(e.rp.srv.URL + "/start?prompt=none")
+	if res := out.rpResult(e); res.Error != "login_required" {
+		t.Errorf("outside DingTalk without a session: RP got %+v, want login_required", res)
+	}
+}
+
+// TestBrowserSeesCSPViolations keeps noSecurityErrors honest: a page whose
+// Content-Security-Policy blocks its own script is reported.
+func TestBrowserSeesCSPViolations(t *testing.T) {
+	c := newChromium(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Security-Policy", "default-src 'none'")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<!doctype html><title>csp</title><p id="p">blocked</p><script>document.title = "ran";</script>`)
+	}))
+	t.Cleanup(srv.Close)
+	b := c.newTab(t, tabOptions{})
+	b.navigate(srv.URL + "/")
+	b.waitFor("the page", `document.readyState === "complete"`)
+	var title string
+	b.run("read the title", chromedp.Title(&title))
+	if title != "csp" {
+		t.Errorf("title = %q: the inline script ran despite the policy", title)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(b.securityProblems()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(b.securityProblems()) == 0 {
+		t.Error("the CSP violation was not reported")
+	}
+}
