@@ -56,8 +56,10 @@
 //  2. Provider.login loads the request. If the browser's session cookie
 //     (securecookie, path = issuer path, HttpOnly, SameSite=Lax, Secure
 //     unless Insecure) names a live session that satisfies the request —
-//     no prompt=login, max_age met, id_token_hint subject equal, corp
-//     allowed by the client policy — the login completes at once with
+//     no prompt=login, max_age met, id_token_hint subject equal, and the
+//     client policy admitting the person as at a fresh login (corp;
+//     members only, required departments and active account judged on
+//     the binding of the session's corp) — the login completes at once with
 //     that session (single sign-on). Otherwise, with prompt=none, an
 //     Authenticator that is a SilentAuthenticator and says
 //     CanLoginSilently (inside the DingTalk client: a JSAPI round trip

@@ -94,7 +94,7 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 		p.authRequestLoadError(w, r, fmt.Errorf("login: client %q: %w", ar.ClientID, err))
 		return
 	}
-	if s, ok := p.currentSession(ctx, r); ok && sessionSatisfies(ar, c, s, p.now()) {
+	if s, ok := p.currentSession(ctx, r); ok && sessionSatisfies(ar, c, s, p.now()) && p.sessionAdmitted(ctx, c.c.Policy, s) {
 		p.finishLogin(w, r, ar, Finish{AuthRequestID: ar.ID, Subject: s.Subject, AMR: s.AMR, CorpID: s.CorpID}, &s)
 		return
 	}
@@ -149,6 +149,56 @@ func sessionSatisfies(ar storage.AuthRequest, c *client, s storage.Session, now 
 		return false
 	}
 	return true
+}
+
+// sessionAdmitted applies the client's policy to the person of an
+// existing session, as the login flows do before a fresh login completes,
+// so that a session opened at a lenient client does not carry someone
+// into a stricter one. It judges the binding of the session's corp: a
+// member has a user id there (MembersOnly); one of its departments, or an
+// ancestor, must be required (RequiredDepartments); and a profile from
+// the corp's directory (one that lists departments) must be active unless
+// AllowInactive. Without such a binding only a policy with neither
+// MembersOnly nor RequiredDepartments admits the session.
+func (p *Provider) sessionAdmitted(ctx context.Context, policy storage.ClientPolicy, s storage.Session) bool {
+	if !policy.MembersOnly && len(policy.RequiredDepartments) == 0 && policy.AllowInactive {
+		return true
+	}
+	bindings, err := p.store.ListBindings(ctx, s.Subject)
+	if err != nil {
+		p.logger(ctx).ErrorContext(ctx, "single sign-on: list bindings", "err", err)
+		return false
+	}
+	var b *storage.Binding
+	for i := range bindings {
+		if s.CorpID != "" && bindings[i].CorpID == s.CorpID {
+			b = &bindings[i]
+		}
+	}
+	if b == nil {
+		return !policy.MembersOnly && len(policy.RequiredDepartments) == 0
+	}
+	prof := b.Profile
+	switch {
+	case policy.MembersOnly && b.UserID == "":
+		return false
+	case len(policy.RequiredDepartments) > 0 && !inDepartments(prof.Departments, policy.RequiredDepartments):
+		return false
+	case !policy.AllowInactive && (len(prof.Departments) > 0 || len(prof.DeptIDs) > 0) && !prof.Active:
+		return false
+	}
+	return true
+}
+
+// inDepartments reports whether one of deps, or one of their ancestors, is
+// required.
+func inDepartments(deps []storage.Department, required []int64) bool {
+	for _, d := range deps {
+		if slices.Contains(required, d.ID) || slices.ContainsFunc(d.ParentIDs, func(id int64) bool { return slices.Contains(required, id) }) {
+			return true
+		}
+	}
+	return false
 }
 
 // FinishLogin completes the authorization request after a successful
