@@ -125,8 +125,9 @@
 // Third-party-initiated login (OpenID Connect Core §4): the admin-console
 // SSO and workspace entry routes authenticate the person and call
 // Provider.InitiateLogin, which commits the login without an
-// authorization request (storage.CompleteLogin with no AuthRequestID),
-// sets the session cookie and redirects to the client's
+// authorization request (storage.CompleteLogin with no AuthRequestID;
+// handing off the browser's own session commits nothing and keeps its
+// auth_time), sets the session cookie and redirects to the client's
 // initiate_login_uri with iss (and login_hint, target_link_uri). The
 // client starts a normal authorization request, which the session
 // completes at once (step 2).

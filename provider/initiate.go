@@ -27,8 +27,10 @@ type InitiateOptions struct {
 // ignored), sets the session cookie and redirects to the client's
 // initiate_login_uri with iss, and login_hint and target_link_uri when
 // given. The client then starts a normal authorization request, which the
-// new session completes at once. A client that is unknown or has no
-// initiate_login_uri gets an error page.
+// new session completes at once. When f names the subject and corp of the
+// browser's current session (no Identity), nothing is committed: that
+// session, with its auth_time, is handed off unchanged. A client that is
+// unknown or has no initiate_login_uri gets an error page.
 //
 // The caller has already applied the client's policy to the person.
 func (p *Provider) InitiateLogin(w http.ResponseWriter, r *http.Request, clientID string, f Finish, opts InitiateOptions) {
@@ -54,15 +56,19 @@ func (p *Provider) InitiateLogin(w http.ResponseWriter, r *http.Request, clientI
 		p.errorPage(w, r, http.StatusInternalServerError, templates.ErrorInternal, nil, errors.New("initiate login: neither identity nor subject"))
 		return
 	}
-	session, _, err := p.commitLogin(ctx, "", f, nil)
-	if err != nil {
-		p.errorPage(w, r, http.StatusInternalServerError, templates.ErrorInternal, nil, fmt.Errorf("initiate login: %w", err))
-		return
-	}
-	cookie, err := p.sessionCookieFor(session)
-	if err != nil {
-		p.errorPage(w, r, http.StatusInternalServerError, templates.ErrorInternal, nil, fmt.Errorf("encode session cookie: %w", err))
-		return
+	// Handing off the browser's own session is no new authentication: the
+	// session is kept as it is, so its auth_time and expiry do not restart.
+	var cookie *http.Cookie
+	if s, ok := p.currentSession(ctx, r); !ok || f.Identity != nil || s.Subject != f.Subject || s.CorpID != f.CorpID {
+		session, _, err := p.commitLogin(ctx, "", f, nil)
+		if err != nil {
+			p.errorPage(w, r, http.StatusInternalServerError, templates.ErrorInternal, nil, fmt.Errorf("initiate login: %w", err))
+			return
+		}
+		if cookie, err = p.sessionCookieFor(session); err != nil {
+			p.errorPage(w, r, http.StatusInternalServerError, templates.ErrorInternal, nil, fmt.Errorf("encode session cookie: %w", err))
+			return
+		}
 	}
 	q := target.Query()
 	q.Set("iss", p.issuer)
@@ -74,7 +80,9 @@ func (p *Provider) InitiateLogin(w http.ResponseWriter, r *http.Request, clientI
 	}
 	target.RawQuery = q.Encode()
 	p.logger(ctx).InfoContext(ctx, "third-party-initiated login", "client_id", clientID)
-	http.SetCookie(w, cookie)
+	if cookie != nil {
+		http.SetCookie(w, cookie)
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, target.String(), http.StatusFound)
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 
@@ -188,5 +189,29 @@ func TestNewValidates(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}
+	}
+}
+
+// TestStartEntryKeepsSession checks that the workspace entry hands an
+// existing session to the client as it is: visiting the entry URL (a
+// plain GET any page can trigger) must not make a new session whose
+// auth_time is now, which would let max_age pass without a login and keep
+// a session alive forever.
+func TestStartEntryKeepsSession(t *testing.T) {
+	e := newEnv(t, options{})
+	b := newBrowser(t, dingTalkUA)
+	start := e.issuer + "/dingtalk/start/app1?corpId=" + dingtalktest.DemoCorpID
+	first := e.postWorkspace(b, b.get(start), e.dt.IssueCode(dingtalktest.CodeJSAPI, "", dingtalktest.DemoCorpID, "alice.wang")).result(t)
+	e.clock.Advance(2 * time.Hour)
+	again := b.get(start).result(t)
+	if again.Sub != first.Sub || !again.Initiated {
+		t.Fatalf("second entry = %+v", again)
+	}
+	if again.Claims["auth_time"] != first.Claims["auth_time"] {
+		t.Errorf("auth_time after the entry hand-off = %v, want the login's %v", again.Claims["auth_time"], first.Claims["auth_time"])
+	}
+	// max_age shorter than the session's age needs a fresh login.
+	if p := e.start(b, url.Values{"max_age": {"3600"}}); !strings.Contains(p.body, `id="dd-login"`) {
+		t.Errorf("max_age=3600 two hours after the login: %d at %s, want the workspace page", p.status, p.url)
 	}
 }
