@@ -102,6 +102,7 @@ func TestBrowserDingTalkLoginPage(t *testing.T) {
 		b.waitForPage(e.dt.URL + "/oauth2/auth")
 	}
 
+	var alice string
 	t.Run("pick", func(t *testing.T) {
 		b := c.newTab(t, tabOptions{})
 		toDingTalk(b)
@@ -109,6 +110,22 @@ func TestBrowserDingTalkLoginPage(t *testing.T) {
 		res := b.rpResult(e)
 		wantAMR(t, res, resolve.AMROAuth2)
 		wantClaims(t, res, "Alice Wang", "alice.wang")
+		b.noSecurityErrors()
+		alice = res.Sub
+	})
+	t.Run("classic QR", func(t *testing.T) {
+		b := c.newTab(t, tabOptions{})
+		b.navigate(e.rp.srv.URL + "/start")
+		b.waitForPage(e.issuer + "/login")
+		b.click(`a[href^="` + e.dt.URL + `/connect/qrconnect?"]`)
+		b.waitForPage(e.dt.URL + "/connect/qrconnect")
+		b.click(member(dingtalktest.DemoCorpID, "alice.wang"))
+		res := b.rpResult(e)
+		wantAMR(t, res, resolve.AMRSNS)
+		wantClaims(t, res, "Alice Wang", "alice.wang")
+		if alice != "" && res.Sub != alice {
+			t.Errorf("classic QR sub = %q, DingTalk's page gave %q", res.Sub, alice)
+		}
 		b.noSecurityErrors()
 	})
 	t.Run("password", func(t *testing.T) {
@@ -137,7 +154,7 @@ func TestBrowserWorkspace(t *testing.T) {
 	qr := qrFrameLogin(t, e, c.newTab(t, tabOptions{}), "alice.wang")
 
 	e.dt.SetClientUser(dingtalktest.DemoCorpID, "alice.wang")
-	b := c.newTab(t, tabOptions{UserAgent: androidDingTalkUA, Language: "zh-CN"})
+	b := c.newTab(t, tabOptions{Mobile: true, UserAgent: androidDingTalkUA, Language: "zh-CN"})
 	b.navigate(e.rp.srv.URL + "/start")
 	res := b.rpResult(e)
 	wantAMR(t, res, resolve.AMRWorkspace)
@@ -152,11 +169,62 @@ func TestBrowserWorkspace(t *testing.T) {
 
 	// Another person in the client is another subject.
 	e.dt.SetClientUser(dingtalktest.DemoCorpID, "boss0001")
-	b = c.newTab(t, tabOptions{UserAgent: androidDingTalkUA})
+	b = c.newTab(t, tabOptions{Mobile: true, UserAgent: androidDingTalkUA})
 	b.navigate(e.rp.srv.URL + "/start")
 	if boss := b.rpResult(e); boss.Sub == "" || boss.Sub == qr.Sub {
 		t.Errorf("boss0001 sub = %q, Alice's %q", boss.Sub, qr.Sub)
 	}
+}
+
+// TestBrowserEntries: the micro-app home URL inside DingTalk and the admin
+// console's backend URL log in at the bridge and hand off to the RP's
+// initiate_login_uri, whose authorization request completes at once.
+func TestBrowserEntries(t *testing.T) {
+	c := newChromium(t)
+	e := newEnv(t, options{policy: browserPolicy})
+
+	e.dt.SetClientUser(dingtalktest.DemoCorpID, "alice.wang")
+	b := c.newTab(t, tabOptions{Mobile: true, UserAgent: androidDingTalkUA})
+	b.navigate(e.issuer + "/dingtalk/start/app1?corpId=" + dingtalktest.DemoCorpID)
+	start := b.rpResult(e)
+	wantAMR(t, start, resolve.AMRWorkspace)
+	if !start.Initiated {
+		t.Error("the workspace entry did not hand off through initiate_login_uri")
+	}
+	b.noSecurityErrors()
+
+	admin := c.newTab(t, tabOptions{})
+	code := e.dt.IssueCode(dingtalktest.CodeSSO, "", dingtalktest.DemoCorpID, "alice.wang")
+	admin.navigate(e.issuer + "/dingtalk/admin/app1?code=" + url.QueryEscape(code))
+	res := admin.rpResult(e)
+	wantAMR(t, res, resolve.AMRAdminConsole)
+	if !res.Initiated {
+		t.Error("the admin console entry did not hand off through initiate_login_uri")
+	}
+	if res.Sub != start.Sub {
+		t.Errorf("admin console sub = %q, workspace entry %q", res.Sub, start.Sub)
+	}
+	admin.noSecurityErrors()
+}
+
+// TestBrowserInClientSNS: for a corp configured for in-client website
+// login, the DingTalk client goes through sns_authorize, which answers at
+// once for its user.
+func TestBrowserInClientSNS(t *testing.T) {
+	c := newChromium(t)
+	corp := corp1()
+	corp.InClient = resolve.InClientSNS
+	e := newEnv(t, options{corps: []resolve.Corp{corp}, policy: browserPolicy})
+	e.dt.SetClientUser(dingtalktest.DemoCorpID, "alice.wang")
+	b := c.newTab(t, tabOptions{Mobile: true, UserAgent: androidDingTalkUA})
+	b.navigate(e.rp.srv.URL + "/start")
+	res := b.rpResult(e)
+	wantAMR(t, res, resolve.AMRSNS)
+	wantClaims(t, res, "Alice Wang", "alice.wang")
+	if n := e.dt.Calls(dingtalktest.EndpointSNSAuthorize); n != 1 {
+		t.Errorf("sns_authorize calls = %d, want 1", n)
+	}
+	b.noSecurityErrors()
 }
 
 // TestBrowserErrorPage: a bad code or a cancel at DingTalk ends on the
@@ -181,6 +249,12 @@ func TestBrowserErrorPage(t *testing.T) {
 		if lang := b.attr("html", "lang"); lang != "zh-CN" {
 			t.Errorf("error page lang = %q", lang)
 		}
+		var overflow bool
+		b.run("measure the page", chromedp.Evaluate(
+			`document.documentElement.scrollWidth > document.documentElement.clientWidth`, &overflow))
+		if overflow {
+			t.Error("the error page is wider than the phone's screen")
+		}
 		b.click(back)
 		if res := b.rpResult(e); res.Error != "access_denied" || res.Sub != "" {
 			t.Errorf("RP got %+v, want access_denied", res)
@@ -189,7 +263,7 @@ func TestBrowserErrorPage(t *testing.T) {
 	}
 
 	t.Run("wrong kind of code", func(t *testing.T) {
-		b := c.newTab(t, tabOptions{Language: "zh-CN"})
+		b := c.newTab(t, tabOptions{Language: "zh-CN", Mobile: true})
 		b.navigate(e.rp.srv.URL + "/start")
 		b.waitForPage(e.issuer + "/login")
 		state := b.attr("#dt-qr", "data-state")
@@ -200,7 +274,7 @@ func TestBrowserErrorPage(t *testing.T) {
 		wantDenied(t, b, "钉钉登录码无效")
 	})
 	t.Run("cancelled at DingTalk", func(t *testing.T) {
-		b := c.newTab(t, tabOptions{Language: "zh-CN"})
+		b := c.newTab(t, tabOptions{Language: "zh-CN", Mobile: true})
 		b.navigate(e.rp.srv.URL + "/start")
 		b.waitForPage(e.issuer + "/login")
 		b.click(`a.button[href^="` + e.dt.URL + `/oauth2/auth?"]`)
@@ -218,7 +292,7 @@ func TestBrowserPromptNone(t *testing.T) {
 	e := newEnv(t, options{policy: browserPolicy})
 	e.dt.SetClientUser(dingtalktest.DemoCorpID, "alice.wang")
 
-	b := c.newTab(t, tabOptions{UserAgent: androidDingTalkUA})
+	b := c.newTab(t, tabOptions{Mobile: true, UserAgent: androidDingTalkUA})
 	b.navigate(e.rp.srv.URL + "/start?prompt=none")
 	res := b.rpResult(e)
 	wantAMR(t, res, resolve.AMRWorkspace)

@@ -107,6 +107,8 @@ type tabOptions struct {
 	// Language is the Accept-Language (and navigator.language); "en"
 	// when empty.
 	Language string
+	// Mobile emulates a phone's screen (390×844 CSS pixels, touch).
+	Mobile bool
 }
 
 // tab is one page in its own browser context: cookies, storage and
@@ -157,7 +159,11 @@ func (c *chromium) newTab(t *testing.T, o tabOptions) *tab {
 	b := &tab{t: t}
 	chromedp.ListenTarget(tabCtx, b.observe)
 	// The first Run attaches to the target and must use tabCtx itself.
-	if err := chromedp.Run(tabCtx, emulation.SetUserAgentOverride(o.UserAgent).WithAcceptLanguage(o.Language)); err != nil {
+	setup := chromedp.Tasks{emulation.SetUserAgentOverride(o.UserAgent).WithAcceptLanguage(o.Language)}
+	if o.Mobile {
+		setup = append(setup, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile))
+	}
+	if err := chromedp.Run(tabCtx, setup); err != nil {
 		t.Fatalf("open tab: %v", err)
 	}
 	ctx, stop := context.WithDeadline(tabCtx, c.deadline)
