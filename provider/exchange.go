@@ -75,10 +75,13 @@ var corsOptions = cors.Options{
 
 // tokenEndpoint routes token exchanges of DingTalk codes to the provider
 // (op accepts only the standard RFC 8693 token types) and everything else
-// to op.
+// to op. Every answer, tokens or error, is marked uncacheable (RFC 6749
+// section 5.1).
 func (p *Provider) tokenEndpoint(opHandler http.Handler) http.Handler {
 	exchange := cors.New(corsOptions).Handler(http.HandlerFunc(p.exchangeDingTalkCode))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Pragma", "no-cache")
 		if err := r.ParseForm(); err == nil &&
 			r.Form.Get("grant_type") == grantTokenExchange && r.Form.Get("subject_token_type") == TokenTypeDingTalkAuthCode {
 			exchange.ServeHTTP(w, r)

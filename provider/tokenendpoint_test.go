@@ -1,0 +1,86 @@
+package provider
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/dingbridge/dingbridge/storage"
+)
+
+// rawPost posts form to an endpoint under the issuer with the given
+// method, basic credentials when user is set, and returns the response
+// with its JSON body decoded (nil when empty).
+func (e *env) rawPost(t *testing.T, method, path, user, pass string, form url.Values) (*http.Response, map[string]any) {
+	t.Helper()
+	var body io.Reader
+	target := e.issuer + path
+	if method == http.MethodGet {
+		target += "?" + form.Encode()
+	} else {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequestWithContext(t.Context(), method, target, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if user != "" {
+		req.SetBasicAuth(url.QueryEscape(user), url.QueryEscape(pass))
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if len(strings.TrimSpace(string(raw))) > 0 {
+		_ = json.Unmarshal(raw, &out)
+	}
+	return resp, out
+}
+
+// TestTokenResponsesNotCached checks RFC 6749 section 5.1: every token
+// endpoint answer carries Cache-Control: no-store and Pragma: no-cache —
+// the code, refresh and client credentials grants, and errors.
+func TestTokenResponsesNotCached(t *testing.T) {
+	e := newEnv(t, newSQLite(t))
+	c := e.addClient("web", nil)
+	svc := e.addClient("svc", func(c *storage.Client) {
+		c.GrantTypes = []string{grantClientCredentials}
+		c.RedirectURIs, c.PostLogoutRedirectURIs = nil, nil
+	})
+	check := func(what string, resp *http.Response, body map[string]any, wantStatus int) {
+		t.Helper()
+		if resp.StatusCode != wantStatus {
+			t.Errorf("%s: status %d %v, want %d", what, resp.StatusCode, body, wantStatus)
+		}
+		if resp.Header.Get("Cache-Control") != "no-store" || resp.Header.Get("Pragma") != "no-cache" {
+			t.Errorf("%s: Cache-Control %q, Pragma %q, want no-store and no-cache", what,
+				resp.Header.Get("Cache-Control"), resp.Header.Get("Pragma"))
+		}
+	}
+
+	code, verifier := e.codeFor(t, c)
+	resp, tok := e.rawPost(t, http.MethodPost, "/oauth/token", c.ID, c.secret, url.Values{
+		"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {c.RedirectURIs[0]}, "code_verifier": {verifier},
+	})
+	check("authorization_code", resp, tok, http.StatusOK)
+	refresh, _ := tok["refresh_token"].(string)
+	resp, body := e.rawPost(t, http.MethodPost, "/oauth/token", c.ID, c.secret, url.Values{
+		"grant_type": {"refresh_token"}, "refresh_token": {refresh},
+	})
+	check("refresh_token", resp, body, http.StatusOK)
+	resp, body = e.rawPost(t, http.MethodPost, "/oauth/token", svc.ID, svc.secret, url.Values{"grant_type": {"client_credentials"}})
+	check("client_credentials", resp, body, http.StatusOK)
+	resp, body = e.rawPost(t, http.MethodPost, "/oauth/token", c.ID, c.secret, url.Values{
+		"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {c.RedirectURIs[0]}, "code_verifier": {verifier},
+	})
+	check("replayed code", resp, body, http.StatusBadRequest)
+}
