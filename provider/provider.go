@@ -216,6 +216,9 @@ const (
 	loginPath     = "/login"
 	loggedOutPath = "/logged-out"
 	tokenPath     = "/oauth/token"
+	// introspectPath and revokePath, like tokenPath, take only POST.
+	introspectPath = "/oauth/introspect"
+	revokePath     = "/oauth/revoke"
 )
 
 // authenticatorPrefixes are the route prefixes served by the
@@ -261,9 +264,9 @@ func (p *Provider) Client(ctx context.Context, id string) (storage.Client, error
 var endpoints = op.Endpoints{
 	Authorization: op.NewEndpoint("authorize"),
 	Token:         op.NewEndpoint(strings.TrimPrefix(tokenPath, "/")),
-	Introspection: op.NewEndpoint("oauth/introspect"),
+	Introspection: op.NewEndpoint(strings.TrimPrefix(introspectPath, "/")),
 	Userinfo:      op.NewEndpoint("userinfo"),
-	Revocation:    op.NewEndpoint("oauth/revoke"),
+	Revocation:    op.NewEndpoint(strings.TrimPrefix(revokePath, "/")),
 	EndSession:    op.NewEndpoint("end_session"),
 	JwksURI:       op.NewEndpoint("keys"),
 }
@@ -286,6 +289,21 @@ func (p *Provider) routes() http.Handler {
 		mux.HandleFunc(prefix, p.serveAuthenticator)
 	}
 	mux.Handle("POST "+tokenPath, p.tokenEndpoint(opHandler))
+	// op would also answer these by GET, with the client secret and the
+	// code or token in the URL; only CORS preflight reaches op otherwise.
+	for _, path := range []string{tokenPath, introspectPath, revokePath} {
+		if path != tokenPath {
+			mux.Handle("POST "+path, opHandler)
+		}
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodOptions {
+				opHandler.ServeHTTP(w, r)
+				return
+			}
+			w.Header().Set("Allow", "POST")
+			http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
+		})
+	}
 	mux.Handle("/", opHandler)
 
 	var h http.Handler = mux

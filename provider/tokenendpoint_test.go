@@ -84,3 +84,46 @@ func TestTokenResponsesNotCached(t *testing.T) {
 	})
 	check("replayed code", resp, body, http.StatusBadRequest)
 }
+
+// TestTokenEndpointsPostOnly checks that the token, introspection and
+// revocation endpoints take requests only by POST (RFC 6749 section 3.2,
+// RFC 7662, RFC 7009): a GET would carry the client secret and the code
+// or token in the URL, where logs and proxies keep them. CORS preflight
+// still works.
+func TestTokenEndpointsPostOnly(t *testing.T) {
+	e := newEnv(t, newSQLite(t))
+	c := e.addClient("web", nil)
+	code, verifier := e.codeFor(t, c)
+	form := url.Values{
+		"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {c.RedirectURIs[0]},
+		"code_verifier": {verifier}, "client_id": {c.ID}, "client_secret": {c.secret},
+	}
+	for _, path := range []string{"/oauth/token", "/oauth/introspect", "/oauth/revoke"} {
+		for _, method := range []string{http.MethodGet, http.MethodPut} {
+			resp, body := e.rawPost(t, method, path, "", "", form)
+			if resp.StatusCode != http.StatusMethodNotAllowed || body["access_token"] != nil {
+				t.Errorf("%s %s: %d %v, want 405", method, path, resp.StatusCode, body)
+			}
+		}
+	}
+	// The code was not consumed by the refused requests.
+	resp, body := e.rawPost(t, http.MethodPost, "/oauth/token", "", "", form)
+	if resp.StatusCode != http.StatusOK || body["access_token"] == nil {
+		t.Errorf("POST after refused GETs: %d %v", resp.StatusCode, body)
+	}
+
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodOptions, e.issuer+"/oauth/token", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Origin", "https://spa.example")
+	req.Header.Set("Access-Control-Request-Method", http.MethodPost)
+	pre, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre.Body.Close()
+	if pre.StatusCode >= 300 || pre.Header.Get("Access-Control-Allow-Origin") == "" {
+		t.Errorf("CORS preflight: %d %v", pre.StatusCode, pre.Header)
+	}
+}
