@@ -12,7 +12,9 @@ import (
 
 // CompleteLogin commits everything one successful login writes, in one
 // transaction: the identity's user and binding (when Identity is set), the
-// browser session, and the authorization request marked done. Zero
+// browser session, and the authorization request marked done. A request
+// that is unknown, expired or already done yields ErrNotFound and nothing
+// is written. Zero
 // session fields CreatedAt, AuthTime and AMR are taken from the completion.
 func (s *Store) CompleteLogin(ctx context.Context, c storage.LoginCompletion) (storage.User, error) {
 	var user storage.User
@@ -39,7 +41,7 @@ func (s *Store) CompleteLogin(ctx context.Context, c storage.LoginCompletion) (s
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE auth_requests
 			SET done = 1, subject = ?, session_id = ?, auth_time = ?, amr = ?
-			WHERE id = ? AND expires_at > ?`,
+			WHERE id = ? AND done = 0 AND expires_at > ?`,
 			user.Subject, c.Session.ID, micros(c.AuthTime), amr, c.AuthRequestID, c.Now.UnixMicro())
 		if err == nil {
 			err = notFoundIfNone(res)

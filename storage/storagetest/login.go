@@ -17,6 +17,7 @@ var loginTests = []test{
 	{"WithoutAuthRequest", testLoginWithoutRequest},
 	{"UnknownAuthRequest", testLoginUnknownRequest},
 	{"ExpiredAuthRequest", testLoginExpiredRequest},
+	{"DoneAuthRequestCompletesOnce", testLoginDoneRequest},
 	{"ReplacesSession", testLoginReplacesSession},
 }
 
@@ -247,6 +248,32 @@ func testLoginExpiredRequest(t *testing.T, s storage.Storage) {
 	_, err := s.CompleteLogin(t.Context(), c)
 	wantErr(t, "CompleteLogin expired request", err, storage.ErrNotFound)
 	assertNothingWritten(t, s, now)
+}
+
+// testLoginDoneRequest checks that a completed request cannot be completed
+// again: a second login must not rebind its subject and session (a code
+// already issued for it would then redeem for another person).
+func testLoginDoneRequest(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	now := wallNow()
+	createClient(t, s, "c1", now)
+	createAuthRequest(t, s, "req-1", "c1", now)
+	login(t, s, "req-1", "sub-1", "sess-1", now)
+	c := storage.LoginCompletion{
+		AuthRequestID: "req-1", Identity: newIdentity("ding-corp-a", "uid-sub-2", "union-sub-2", "y"),
+		NewSubject: "sub-2", Session: newSession("sess-2", now), Now: local(now),
+	}
+	_, err := s.CompleteLogin(ctx, c)
+	wantErr(t, "CompleteLogin of a done request", err, storage.ErrNotFound)
+	got, err := s.GetAuthRequest(ctx, "req-1")
+	must(t, "GetAuthRequest", err)
+	if got.Subject != "sub-1" || got.SessionID != "sess-1" {
+		t.Errorf("request after a second completion: subject %q session %q, want sub-1 sess-1", got.Subject, got.SessionID)
+	}
+	_, err = s.GetUser(ctx, "sub-2")
+	wantErr(t, "GetUser of the refused login", err, storage.ErrNotFound)
+	_, err = s.GetSession(ctx, "sess-2", now)
+	wantErr(t, "GetSession of the refused login", err, storage.ErrNotFound)
 }
 
 func testLoginReplacesSession(t *testing.T, s storage.Storage) {
