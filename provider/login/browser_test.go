@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -243,7 +244,7 @@ func TestBrowserErrorPage(t *testing.T) {
 			t.Errorf("error page title = %q, want %q", got, title)
 		}
 		text := b.text()
-		if !strings.Contains(text, "请求编号: ") {
+		if !regexp.MustCompile(`请求编号: \S{6,}`).MatchString(text) {
 			t.Errorf("error page has no request ID:\n%s", text)
 		}
 		if lang := b.attr("html", "lang"); lang != "zh-CN" {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -123,8 +122,8 @@ type tab struct {
 }
 
 // newTab opens a tab for t (the test or one of its subtests) in a new
-// browser context. Chromium's headless shell has no window for a new
-// context, so the tab is created in a window of its own.
+// browser context. A new browser context has no window to hold a tab, so
+// the tab gets a window of its own.
 func (c *chromium) newTab(t *testing.T, o tabOptions) *tab {
 	t.Helper()
 	if o.UserAgent == "" {
@@ -135,7 +134,9 @@ func (c *chromium) newTab(t *testing.T, o tabOptions) *tab {
 	}
 	var id target.ID
 	var browserContext cdp.BrowserContextID
-	err := chromedp.Run(c.ctx, chromedp.ActionFunc(func(ctx context.Context) error {
+	open, stop := context.WithDeadline(c.ctx, c.deadline)
+	defer stop()
+	err := chromedp.Run(open, chromedp.ActionFunc(func(ctx context.Context) error {
 		bx := cdp.WithExecutor(ctx, chromedp.FromContext(ctx).Browser)
 		var err error
 		if browserContext, err = target.CreateBrowserContext().WithDisposeOnDetach(true).Do(bx); err != nil {
@@ -233,8 +234,8 @@ func (b *tab) dump(tabCtx context.Context) {
 		chromedp.Evaluate(`document.body ? document.body.innerText : ""`, &text)); err != nil {
 		b.t.Logf("browser state unavailable: %v", err)
 	}
-	if len(text) > 4000 {
-		text = text[:4000] + "…"
+	if r := []rune(text); len(r) > 4000 {
+		text = string(r[:4000]) + "…"
 	}
 	b.mu.Lock()
 	console := strings.Join(b.console, "\n")
@@ -254,18 +255,6 @@ func (b *tab) run(what string, actions ...chromedp.Action) {
 func (b *tab) navigate(u string) {
 	b.t.Helper()
 	b.run("open "+redact(u), chromedp.Navigate(u))
-}
-
-// location is the page's current URL.
-func (b *tab) location() *url.URL {
-	b.t.Helper()
-	var loc string
-	b.run("location", chromedp.Location(&loc))
-	u, err := url.Parse(loc)
-	if err != nil {
-		b.t.Fatalf("location %q: %v", redact(loc), err)
-	}
-	return u
 }
 
 // waitFor waits until the JavaScript expression cond is true in the
@@ -331,7 +320,15 @@ func (b *tab) clickInFrame(frameSel, sel string) {
 		var frames []*cdp.Node
 		step, cancel := context.WithTimeout(b.ctx, 3*time.Second)
 		err := chromedp.Run(step, chromedp.Nodes(frameSel, &frames, chromedp.ByQuery))
-		if err == nil && len(frames) > 0 && frames[0].ContentDocument != nil {
+		switch {
+		case err != nil:
+		case len(frames) == 0:
+			err = errors.New("no frame")
+		case frames[0].ContentDocument == nil:
+			// Not loaded yet, or out of process (site isolation), where
+			// the frame's own target would have to be driven.
+			err = errors.New("the frame shows no document")
+		default:
 			// The frame's first document may be replaced by the login
 			// page; look again when it does not show sel soon.
 			err = chromedp.Run(step, chromedp.WaitVisible(sel, chromedp.ByQuery, chromedp.FromNode(frames[0])))
