@@ -219,6 +219,7 @@ const (
 	// introspectPath and revokePath, like tokenPath, take only POST.
 	introspectPath = "/oauth/introspect"
 	revokePath     = "/oauth/revoke"
+	userinfoPath   = "/userinfo"
 )
 
 // authenticatorPrefixes are the route prefixes served by the
@@ -265,7 +266,7 @@ var endpoints = op.Endpoints{
 	Authorization: op.NewEndpoint("authorize"),
 	Token:         op.NewEndpoint(strings.TrimPrefix(tokenPath, "/")),
 	Introspection: op.NewEndpoint(strings.TrimPrefix(introspectPath, "/")),
-	Userinfo:      op.NewEndpoint("userinfo"),
+	Userinfo:      op.NewEndpoint(strings.TrimPrefix(userinfoPath, "/")),
 	Revocation:    op.NewEndpoint(strings.TrimPrefix(revokePath, "/")),
 	EndSession:    op.NewEndpoint("end_session"),
 	JwksURI:       op.NewEndpoint("keys"),
@@ -288,12 +289,12 @@ func (p *Provider) routes() http.Handler {
 	for _, prefix := range authenticatorPrefixes {
 		mux.HandleFunc(prefix, p.serveAuthenticator)
 	}
-	mux.Handle("POST "+tokenPath, p.tokenEndpoint(opHandler))
+	mux.Handle("POST "+tokenPath, withClientChallenge(p.tokenEndpoint(opHandler)))
 	// op would also answer these by GET, with the client secret and the
 	// code or token in the URL; only CORS preflight reaches op otherwise.
 	for _, path := range []string{tokenPath, introspectPath, revokePath} {
 		if path != tokenPath {
-			mux.Handle("POST "+path, opHandler)
+			mux.Handle("POST "+path, withClientChallenge(opHandler))
 		}
 		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			if r.Method == http.MethodOptions {
@@ -304,6 +305,7 @@ func (p *Provider) routes() http.Handler {
 			http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
 		})
 	}
+	mux.Handle(userinfoPath, withBearerChallenge(opHandler))
 	mux.Handle("/", opHandler)
 
 	var h http.Handler = mux

@@ -127,3 +127,64 @@ func TestTokenEndpointsPostOnly(t *testing.T) {
 		t.Errorf("CORS preflight: %d %v", pre.StatusCode, pre.Header)
 	}
 }
+
+// TestAuthenticationChallenges checks the WWW-Authenticate challenges: a
+// client that failed HTTP Basic authentication gets 401 with a Basic
+// challenge (RFC 6749 section 5.2), and userinfo answers a bad, revoked
+// or expired access token with 401 invalid_token and a Bearer challenge,
+// and a token without openid with 403 insufficient_scope (RFC 6750
+// section 3.1, OpenID Connect Core 5.3.3).
+func TestAuthenticationChallenges(t *testing.T) {
+	e := newEnv(t, newSQLite(t))
+	c := e.addClient("web", nil)
+	svc := e.addClient("svc", func(c *storage.Client) {
+		c.GrantTypes = []string{grantClientCredentials}
+		c.RedirectURIs, c.PostLogoutRedirectURIs = nil, nil
+	})
+	for _, path := range []string{"/oauth/token", "/oauth/introspect", "/oauth/revoke"} {
+		resp, body := e.rawPost(t, http.MethodPost, path, c.ID, "wrong-secret", url.Values{
+			"grant_type": {"client_credentials"}, "token": {"x"},
+		})
+		if resp.StatusCode != http.StatusUnauthorized || body["error"] != "invalid_client" ||
+			!strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Basic ") {
+			t.Errorf("%s with a wrong secret: %d %v WWW-Authenticate %q, want 401 invalid_client with a Basic challenge",
+				path, resp.StatusCode, body, resp.Header.Get("WWW-Authenticate"))
+		}
+	}
+
+	userinfo := func(what, token string, wantStatus int, wantErr string) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, e.issuer+"/userinfo", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		challenge := resp.Header.Get("WWW-Authenticate")
+		if resp.StatusCode != wantStatus || !strings.HasPrefix(challenge, "Bearer ") ||
+			!strings.Contains(challenge, `error="`+wantErr+`"`) {
+			t.Errorf("userinfo with %s: %d WWW-Authenticate %q, want %d with error=%q", what, resp.StatusCode, challenge, wantStatus, wantErr)
+		}
+	}
+	userinfo("garbage", "garbage", http.StatusUnauthorized, "invalid_token")
+
+	code, verifier := e.codeFor(t, c)
+	_, tok := e.rawPost(t, http.MethodPost, "/oauth/token", c.ID, c.secret, url.Values{
+		"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {c.RedirectURIs[0]}, "code_verifier": {verifier},
+	})
+	access, _ := tok["access_token"].(string)
+	if resp, _ := e.rawPost(t, http.MethodPost, "/oauth/revoke", c.ID, c.secret, url.Values{
+		"token": {access}, "token_type_hint": {"access_token"},
+	}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("revoke: %d", resp.StatusCode)
+	}
+	userinfo("a revoked token", access, http.StatusUnauthorized, "invalid_token")
+
+	_, cc := e.rawPost(t, http.MethodPost, "/oauth/token", svc.ID, svc.secret, url.Values{"grant_type": {"client_credentials"}})
+	serviceToken, _ := cc["access_token"].(string)
+	userinfo("a token without openid", serviceToken, http.StatusForbidden, "insufficient_scope")
+}
