@@ -30,6 +30,7 @@ func commands() []command {
 		clientCreateCommand(), clientListCommand(), clientShowCommand(),
 		clientUpdateCommand(), clientDeleteCommand(), clientRotateSecretCommand(),
 		keysListCommand(), keysRotateCommand(),
+		devCommand(),
 		simulatorCommand(),
 		versionCommand(),
 	}
