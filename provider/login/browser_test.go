@@ -177,6 +177,52 @@ func TestBrowserWorkspace(t *testing.T) {
 	}
 }
 
+// TestBrowserJSAPIFailure: when dd.requestAuthCode fails the workspace page
+// falls back to dd.runtime.permission.requestAuthCode; when that fails too
+// it shows why (or, for prompt=none, the RP gets login_required).
+func TestBrowserJSAPIFailure(t *testing.T) {
+	c := newChromium(t)
+	e := newEnv(t, options{policy: browserPolicy})
+	e.dt.SetClientUser(dingtalktest.DemoCorpID, "alice.wang")
+	dingTalk := tabOptions{Mobile: true, UserAgent: androidDingTalkUA}
+
+	t.Run("legacy API", func(t *testing.T) {
+		e.dt.Fail(dingtalktest.EndpointJSAPIAuthCode, dingtalktest.Fault{Kind: dingtalktest.FaultServerError})
+		before := e.dt.Calls(dingtalktest.EndpointJSAPIAuthCode)
+		b := c.newTab(t, dingTalk)
+		b.navigate(e.rp.srv.URL + "/start")
+		res := b.rpResult(e)
+		wantAMR(t, res, resolve.AMRWorkspace)
+		if n := e.dt.Calls(dingtalktest.EndpointJSAPIAuthCode) - before; n != 2 {
+			t.Errorf("JSAPI code requests = %d, want 2 (the current API, then the legacy one)", n)
+		}
+		b.noSecurityErrors()
+	})
+
+	e.dt.Fail(dingtalktest.EndpointJSAPIAuthCode, dingtalktest.Fault{Kind: dingtalktest.FaultServerError, Times: dingtalktest.Always})
+	t.Run("no code", func(t *testing.T) {
+		b := c.newTab(t, dingTalk)
+		b.navigate(e.rp.srv.URL + "/start")
+		b.waitForPage(e.issuer + "/login/dingtalk/jsapi-error")
+		if text := b.text(); !strings.Contains(text, "did not provide a sign-in code") {
+			t.Errorf("JSAPI error page:\n%s", text)
+		}
+		b.click(`p.back a`)
+		if res := b.rpResult(e); res.Error != "access_denied" {
+			t.Errorf("RP got %+v, want access_denied", res)
+		}
+		b.noSecurityErrors()
+	})
+	t.Run("prompt=none", func(t *testing.T) {
+		b := c.newTab(t, dingTalk)
+		b.navigate(e.rp.srv.URL + "/start?prompt=none")
+		if res := b.rpResult(e); res.Error != "login_required" {
+			t.Errorf("RP got %+v, want login_required", res)
+		}
+		b.noSecurityErrors()
+	})
+}
+
 // TestBrowserEntries: the micro-app home URL inside DingTalk and the admin
 // console's backend URL log in at the bridge and hand off to the RP's
 // initiate_login_uri, whose authorization request completes at once.
