@@ -225,12 +225,20 @@ func (p *Provider) FinishLogin(w http.ResponseWriter, r *http.Request, f Finish)
 
 // finishLogin commits the login. A fresh login gets a new session (a new
 // ID, so a session ID cannot be fixed in advance); single sign-on reuses
-// the existing session unchanged.
+// the existing session unchanged. A login of someone other than the
+// id_token_hint's subject ends the request with login_required.
 func (p *Provider) finishLogin(w http.ResponseWriter, r *http.Request, ar storage.AuthRequest, f Finish, reuse *storage.Session) {
 	ctx := r.Context()
 	session, _, err := p.commitLogin(ctx, ar.ID, f, reuse)
 	if err != nil {
 		p.authRequestLoadError(w, r, err)
+		return
+	}
+	if ar.IDTokenHintSubject != "" && session.Subject != ar.IDTokenHintSubject {
+		// The client asked for the hint's person (OpenID Connect Core
+		// 3.1.2.1); someone else's login is no answer to it, and their
+		// session cookie is not set for a request made for another.
+		p.failLogin(w, r, ar, oidc.ErrLoginRequired().WithDescription("the person who logged in is not the one id_token_hint names"))
 		return
 	}
 	cookie, err := p.sessionCookieFor(session)

@@ -87,3 +87,26 @@ func TestSSOAppliesClientPolicy(t *testing.T) {
 		})
 	}
 }
+
+// TestIDTokenHintNamesWhoLogsIn checks OpenID Connect Core 3.1.2.1: with
+// an id_token_hint, a login by someone else than the hint's subject is not
+// a positive answer — the client asked to (re)authenticate that person,
+// and gets login_required instead of another person's code.
+func TestIDTokenHintNamesWhoLogsIn(t *testing.T) {
+	e := newEnv(t, newSQLite(t))
+	c := e.addClient("web", nil)
+	q := e.login(t, newBrowser(t), c, nil)
+	_, tok := e.exchange(t, c, true, q.Get("code"), "")
+	hint, _ := tok["id_token"].(string)
+
+	// The hint's own person logging in again is fine.
+	if q := e.login(t, newBrowser(t), c, url.Values{"id_token_hint": {hint}, "prompt": {"login"}}); q.Get("code") == "" {
+		t.Fatalf("login of the hint's person: %v", q)
+	}
+	// Someone else logs in at the login step.
+	e.auth.identity = storage.Identity{CorpID: "ding-corp-1", UserID: "user-2", UnionID: "union-2", Profile: storage.Profile{Name: "Bob", Active: true}}
+	q = e.login(t, newBrowser(t), c, url.Values{"id_token_hint": {hint}, "state": {"h"}})
+	if q.Get("code") != "" || q.Get("error") != "login_required" || q.Get("state") != "h" || q.Get("iss") != e.issuer {
+		t.Errorf("another person logging in with a hint: %v, want login_required", q)
+	}
+}
