@@ -227,8 +227,9 @@ variables are described in docs/configuration.md.
 
 Exit status: 0 success, 1 runtime error, 2 usage or configuration error.
 
-Example:
-  DINGBRIDGE_DEV=true dingbridge serve
+Examples:
+  dingbridge dev                           # local demo: simulator, bridge and a demo app
+  dingbridge serve --config dingbridge.yaml
 `, "help [COMMAND]", "show help for dingbridge or one command", strings.ReplaceAll(configUsage, "`", "")+" (default dingbridge.yaml)")
 }
 

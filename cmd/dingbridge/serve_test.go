@@ -7,11 +7,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/dingbridge/dingbridge/dingtalk/dingtalktest"
 	"github.com/dingbridge/dingbridge/storage/postgres/postgrestest"
 )
 
@@ -211,4 +213,61 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+func TestServeDingTalkLogin(t *testing.T) {
+	dt := dingtalktest.NewServer()
+	t.Cleanup(dt.Close)
+	env, _ := sqliteEnv(t)
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "dingbridge.yaml", `
+dev: true
+dingtalk:
+  endpoints: {oapi: '`+dt.URL+`', api: '`+dt.URL+`', login: '`+dt.URL+`'}
+  suiteTicketPushTokenFile: `+writeFile(t, dir, "push", "push-token\n")+`
+  corps:
+    - corpId: `+dingtalktest.DemoCorpID+`
+      name: Demo
+      appKey: `+dingtalktest.DemoAppKey+`
+      appSecretFile: `+writeFile(t, dir, "app", dingtalktest.DemoAppSecret)+`
+      agentId: `+strconv.Itoa(dingtalktest.DemoAgentID)+`
+  suites:
+    - suiteKey: `+dingtalktest.DemoSuiteKey+`
+      suiteSecret: `+dingtalktest.DemoSuiteSecret+`
+      corps: [{corpId: `+dingtalktest.DemoCorp2ID+`}]
+`)
+	base, _ := startServe(t, with(env, "DINGBRIDGE_CONFIG", cfg))
+	code, body, _ := get(t, base+"/dingtalk/login-config?corpId="+dingtalktest.DemoCorpID)
+	if code != http.StatusOK || !strings.Contains(body, `"appKey":"`+dingtalktest.DemoAppKey+`"`) || strings.Contains(body, dingtalktest.DemoAppSecret) {
+		t.Errorf("login-config = %d %s", code, body)
+	}
+	push := func(token string) int {
+		req, _ := http.NewRequest(http.MethodPost, base+"/dingtalk/suite-ticket",
+			strings.NewReader(`{"suiteKey":"`+dingtalktest.DemoSuiteKey+`","suiteTicket":"pushed"}`))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := push("wrong"); got == http.StatusNoContent {
+		t.Error("suite ticket push accepted a wrong token")
+	}
+	if got := push("push-token"); got != http.StatusNoContent {
+		t.Errorf("suite ticket push = %d, want 204", got)
+	}
+}
+
+func TestServeWithoutDingTalkApps(t *testing.T) {
+	env, _ := sqliteEnv(t)
+	base, stop := startServe(t, with(env, "DINGBRIDGE_LOG_LEVEL", "info"))
+	if code, _, _ := get(t, base+"/dingtalk/login-config?corpId=x"); code != http.StatusNotFound {
+		t.Errorf("login-config without apps = %d, want 404", code)
+	}
+	if _, logs := stop(); !strings.Contains(logs, "no DingTalk app configured") {
+		t.Errorf("no warning about the missing login step:\n%s", logs)
+	}
 }
