@@ -237,7 +237,7 @@ func decodeKey(v string) ([]byte, error) {
 	if h, ok := strings.CutPrefix(v, "hex:"); ok {
 		b, err := hex.DecodeString(h)
 		if err != nil {
-			return nil, errors.New("invalid hex after hex:")
+			return nil, errors.New("invalid hex after the hex: prefix")
 		}
 		return b, nil
 	}
