@@ -23,12 +23,18 @@
 //	                                          refresh_token       server.RefreshToken
 //	                                          client_credentials  op LegacyServer → opStorage.ClientCredentialsTokenRequest
 //	                                          token-exchange      server.TokenExchange (other token types: invalid_request)
-//	GET/POST /userinfo                      op LegacyServer.UserInfo → opStorage.SetUserinfoFromToken
+//	GET/POST /userinfo                      server.UserInfo (op's; token failures are 401 invalid_token) → opStorage.SetUserinfoFromToken
 //	POST /oauth/introspect                  server.Introspect (RFC 7662)
 //	POST /oauth/revoke                      op → server.VerifyClient → server.Revocation (RFC 7009)
 //	GET/POST /end_session                   server.EndSession → Provider.endSession
 //	GET  /logged-out                        Provider.loggedOut ("signed out" page)
 //	     /healthz, /ready                   op's probes (cmd mounts its own, using Provider.Ready)
+//
+// Token, introspection and revocation take only POST (other methods: 405;
+// CORS preflight passes); token answers are Cache-Control: no-store and
+// Pragma: no-cache. A 401 invalid_client carries a Basic challenge,
+// userinfo's 401 invalid_token and 403 insufficient_scope a Bearer one
+// (WWW-Authenticate).
 //
 // The DingTalk routes are served by the Authenticator, package
 // provider/login: its OAuth2, legacy sns and workspace callbacks under
