@@ -101,6 +101,37 @@ func TestDocExampleIsValid(t *testing.T) {
 	}
 	if r := s.dingtalk.registry; r == nil || len(r.Corps) != 1 || len(r.Suites) != 1 || len(r.LoginApps) != 1 ||
 		r.Corps[0].SSOSecret != "sso-secret" || s.dingtalk.pushToken != "push-token" {
-		t.Errorf("docs example dingtalk section loaded as %+v", s.dingtalk)
+		t.Error("docs example: dingtalk section not loaded as written (one corp with its SSO secret, one suite, one login app, the push token)")
+	}
+}
+
+// TestReadmeExampleIsValid loads the production example of README.md, with
+// its secret files supplied through the environment.
+func TestReadmeExampleIsValid(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, _ := strings.Cut(string(b), "## Production quick start")
+	m := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindStringSubmatch(after)
+	if m == nil {
+		t.Fatal("README: no yaml block in the production quick start")
+	}
+	yml := regexp.MustCompile(`(?m)^   `).ReplaceAllString(m[1], "")
+	dir := t.TempDir()
+	env := map[string]string{
+		"DINGBRIDGE_KEYS_ENCRYPTION_KEY_FILE":         writeFile(t, dir, "enc", key(32)),
+		"DINGBRIDGE_COOKIES_HASH_KEY_FILE":            writeFile(t, dir, "hash", key(64)),
+		"DINGBRIDGE_COOKIES_BLOCK_KEY_FILE":           writeFile(t, dir, "block", key(32)),
+		"DINGBRIDGE_DINGTALK_CORPS_0_APP_SECRET_FILE": writeFile(t, dir, "app", strings.Repeat("a", 64)),
+		"DINGBRIDGE_CLIENTS_0_SECRET_FILE":            writeFile(t, dir, "grafana", "grafana-secret"),
+	}
+	cfg, probs := loadConfig(writeFile(t, dir, "readme.yaml", yml), true, envMap(env))
+	s, err := validate(cfg, probs)
+	if err != nil {
+		t.Fatalf("README example: %v", err)
+	}
+	if s.db.driver != "postgres" || s.dingtalk.registry == nil || len(s.clients) != 1 {
+		t.Errorf("README example loaded as db %q, registry %v, %d clients", s.db.driver, s.dingtalk.registry != nil, len(s.clients))
 	}
 }
