@@ -249,6 +249,15 @@ func TestDevAdminConsoleAndWorkspace(t *testing.T) {
 	code := mintJSAPICode(t, ws, dingtalktest.DemoCorpID)
 	form.Set("code", code)
 	wantLoggedIn(t, w.post(action, form), "张三", "workspace")
+
+	// The workspace entry (a micro app's home page) inside DingTalk: the
+	// silent JSAPI page, then the hand-off through initiate_login_uri.
+	e := newDevBrowser(t)
+	e.ua = dingTalkUA
+	entry := e.get(e.get(issuer + "/demo/").link(t, "/dingtalk/start/demo?corpId="))
+	action, form = entry.form(t)
+	form.Set("code", mintJSAPICode(t, entry, dingtalktest.DemoCorpID))
+	wantLoggedIn(t, e.post(action, form), "张三", "workspace")
 }
 
 // mintJSAPICode asks the simulator's dd shim endpoint for a code, as the
