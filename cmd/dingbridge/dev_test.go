@@ -254,7 +254,7 @@ func TestDevAdminConsoleAndWorkspace(t *testing.T) {
 	// silent JSAPI page, then the hand-off through initiate_login_uri.
 	e := newDevBrowser(t)
 	e.ua = dingTalkUA
-	entry := e.get(e.get(issuer + "/demo/").link(t, "/dingtalk/start/demo?corpId="))
+	entry := e.get(e.get(issuer+"/demo/").link(t, "/dingtalk/start/demo?corpId="))
 	action, form = entry.form(t)
 	form.Set("code", mintJSAPICode(t, entry, dingtalktest.DemoCorpID))
 	wantLoggedIn(t, e.post(action, form), "张三", "workspace")
