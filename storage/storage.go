@@ -140,8 +140,16 @@ type Storage interface {
 
 	// GetSession loads an unexpired session.
 	GetSession(ctx context.Context, id string, now time.Time) (Session, error)
-	// DeleteSession removes a session; ErrNotFound if absent.
+	// DeleteSession removes a session and its client links; ErrNotFound
+	// if the session is absent.
 	DeleteSession(ctx context.Context, id string) error
+	// ListSessionClients returns the clients that were issued tokens in a
+	// browser session, ordered by ClientID (empty when none).
+	// RedeemAuthCode, CreateTokens and RotateRefreshToken record the link
+	// in their own transaction whenever the access token has a SessionID;
+	// DeleteSession removes a session's links, DeleteExpired those whose
+	// session no longer exists.
+	ListSessionClients(ctx context.Context, sessionID string) ([]SessionClient, error)
 
 	// Shared cache (DingTalk app tokens, suite tickets).
 
@@ -442,6 +450,17 @@ type Session struct {
 	CorpID    string
 	CreatedAt time.Time
 	ExpiresAt time.Time
+}
+
+// SessionClient records that a client was issued tokens in a browser
+// session: the clients to tell when the session ends.
+type SessionClient struct {
+	SessionID string
+	ClientID  string
+	// Subject is the user the tokens were issued for.
+	Subject string
+	// CreatedAt is when the first tokens were issued.
+	CreatedAt time.Time
 }
 
 // CacheEntry is a small shared value with an expiry.

@@ -10,7 +10,8 @@ import (
 // DeleteExpired removes, in one statement, every row that expired before
 // now: auth requests, access tokens, sessions and cache entries past their
 // expiry (a missing expiry counts as expired), refresh families whose last
-// token has expired, and signing keys past RetiresAt.
+// token has expired, and signing keys past RetiresAt. The client links of
+// sessions removed now or before go with them (uncounted).
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (storage.GCResult, error) {
 	const q = `WITH
 	ar AS (DELETE FROM auth_requests WHERE expires_at < $1 OR expires_at IS NULL RETURNING 1),
@@ -22,7 +23,10 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (storage.GCRes
 				AND NOT EXISTS (SELECT 1 FROM refresh_tokens l
 					WHERE l.family_id = e.family_id AND l.expires_at >= $1))
 		RETURNING 1),
-	se AS (DELETE FROM sessions WHERE expires_at < $1 OR expires_at IS NULL RETURNING 1),
+	se AS (DELETE FROM sessions WHERE expires_at < $1 OR expires_at IS NULL RETURNING id),
+	sc AS (DELETE FROM session_clients l
+		WHERE l.session_id IN (SELECT id FROM se)
+			OR NOT EXISTS (SELECT 1 FROM sessions x WHERE x.id = l.session_id)),
 	ca AS (DELETE FROM cache WHERE expires_at < $1 OR expires_at IS NULL RETURNING 1),
 	sk AS (DELETE FROM signing_keys WHERE retires_at < $1 RETURNING 1)
 	SELECT (SELECT count(*) FROM ar), (SELECT count(*) FROM at), (SELECT count(*) FROM rt),

@@ -30,9 +30,14 @@ func (s *Store) GetSession(ctx context.Context, id string, now time.Time) (stora
 	return sess, nil
 }
 
-// DeleteSession removes a session; ErrNotFound if absent.
+// DeleteSession removes a session and its client links in one statement;
+// ErrNotFound if the session is absent.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE id = $1`, id)
+	const q = `WITH links AS (
+		DELETE FROM session_clients WHERE session_id = $1
+	)
+	DELETE FROM sessions WHERE id = $1`
+	tag, err := s.pool.Exec(ctx, q, id)
 	if err != nil {
 		return dbErr("delete session", err)
 	}
@@ -40,4 +45,25 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 		return notFound("delete session")
 	}
 	return nil
+}
+
+// ListSessionClients returns the clients issued tokens in a session,
+// ordered by client ID.
+func (s *Store) ListSessionClients(ctx context.Context, sessionID string) ([]storage.SessionClient, error) {
+	const q = `SELECT session_id, client_id, subject, created_at
+		FROM session_clients WHERE session_id = $1 ORDER BY client_id`
+	rows, _ := s.pool.Query(ctx, q, sessionID)
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (storage.SessionClient, error) {
+		var (
+			sc        storage.SessionClient
+			createdAt pgtype.Timestamptz
+		)
+		err := row.Scan(&sc.SessionID, &sc.ClientID, &sc.Subject, &createdAt)
+		sc.CreatedAt = utc(createdAt)
+		return sc, err
+	})
+	if err != nil {
+		return nil, dbErr("list session clients", err)
+	}
+	return out, nil
 }

@@ -61,6 +61,11 @@ func (s *Store) CreateTokens(ctx context.Context, issue storage.TokenIssue) erro
 			auth_time, amr, created_at, expires_at)
 		VALUES (@a_id, @a_client_id, @a_subject, @a_audience, @a_scopes, @a_session_id, @a_family_id,
 			@a_auth_time, @a_amr, @a_created_at, @a_expires_at)
+	), link AS (
+		INSERT INTO session_clients (session_id, client_id, subject, created_at)
+		SELECT @a_session_id::text, @a_client_id::text, @a_subject::text, @a_created_at::timestamptz
+		WHERE @a_session_id::text <> ''
+		ON CONFLICT (session_id, client_id) DO NOTHING
 	)
 	INSERT INTO refresh_tokens (id, token_hash, family_id, client_id, subject, audience, scopes,
 		session_id, auth_time, amr, created_at, expires_at, rotated_at, revoked_at)
@@ -92,6 +97,11 @@ func (s *Store) RedeemAuthCode(ctx context.Context, codeHash []byte, now time.Ti
 			@a_scopes::text[], @a_session_id::text, @a_family_id::text, @a_auth_time::timestamptz,
 			@a_amr::text[], @a_created_at::timestamptz, @a_expires_at::timestamptz
 		FROM redeemed
+	), link AS (
+		INSERT INTO session_clients (session_id, client_id, subject, created_at)
+		SELECT @a_session_id::text, @a_client_id::text, @a_subject::text, @a_created_at::timestamptz
+		FROM redeemed WHERE @a_session_id::text <> ''
+		ON CONFLICT (session_id, client_id) DO NOTHING
 	), refresh AS (
 		INSERT INTO refresh_tokens (id, token_hash, family_id, client_id, subject, audience, scopes,
 			session_id, auth_time, amr, created_at, expires_at, rotated_at, revoked_at)
@@ -210,6 +220,11 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash []byte, now time
 			@a_scopes::text[], @a_session_id::text, @a_family_id::text, @a_auth_time::timestamptz,
 			@a_amr::text[], @a_created_at::timestamptz, @a_expires_at::timestamptz
 		FROM rotated
+	), link AS (
+		INSERT INTO session_clients (session_id, client_id, subject, created_at)
+		SELECT @a_session_id::text, @a_client_id::text, @a_subject::text, @a_created_at::timestamptz
+		FROM rotated WHERE @a_session_id::text <> ''
+		ON CONFLICT (session_id, client_id) DO NOTHING
 	), refresh AS (
 		INSERT INTO refresh_tokens (id, token_hash, family_id, client_id, subject, audience, scopes,
 			session_id, auth_time, amr, created_at, expires_at, rotated_at, revoked_at)

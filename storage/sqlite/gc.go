@@ -12,7 +12,8 @@ import (
 // DeleteExpired removes every row that expired before now, in one
 // transaction. A refresh family is removed as a whole once its last token
 // has expired, so reuse of a rotated token is detected until then. An auth
-// request whose code outlives it is kept until the code expires too.
+// request whose code outlives it is kept until the code expires too. The
+// client links of sessions that no longer exist go with them (uncounted).
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (storage.GCResult, error) {
 	var r storage.GCResult
 	t := now.UnixMicro()
@@ -39,7 +40,9 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (storage.GCRes
 				return err
 			}
 		}
-		return nil
+		_, err := tx.ExecContext(ctx, `DELETE FROM session_clients
+			WHERE NOT EXISTS (SELECT 1 FROM sessions WHERE sessions.id = session_clients.session_id)`)
+		return err
 	})
 	if err != nil {
 		return storage.GCResult{}, fmt.Errorf("delete expired: %w", err)

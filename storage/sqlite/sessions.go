@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -21,14 +22,44 @@ func (s *Store) GetSession(ctx context.Context, id string, now time.Time) (stora
 	return sess, nil
 }
 
-// DeleteSession removes a session; ErrNotFound if absent.
+// DeleteSession removes a session and its client links; ErrNotFound if
+// the session is absent.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)
-	if err == nil {
-		err = notFoundIfNone(res)
-	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM session_clients WHERE session_id = ?`, id); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		return notFoundIfNone(res)
+	})
 	if err != nil {
 		return fmt.Errorf("delete session: %w", mapErr(err))
 	}
 	return nil
+}
+
+// ListSessionClients returns the clients issued tokens in a session,
+// ordered by client ID.
+func (s *Store) ListSessionClients(ctx context.Context, sessionID string) ([]storage.SessionClient, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT session_id, client_id, subject, created_at
+		FROM session_clients WHERE session_id = ? ORDER BY client_id`, sessionID)
+	if err != nil {
+		return nil, fmt.Errorf("list session clients: %w", mapErr(err))
+	}
+	defer rows.Close()
+	var out []storage.SessionClient
+	for rows.Next() {
+		var sc storage.SessionClient
+		if err := rows.Scan(&sc.SessionID, &sc.ClientID, &sc.Subject, timeDest{&sc.CreatedAt}); err != nil {
+			return nil, fmt.Errorf("list session clients: %w", err)
+		}
+		out = append(out, sc)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list session clients: %w", err)
+	}
+	return out, nil
 }

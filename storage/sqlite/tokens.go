@@ -11,7 +11,7 @@ import (
 )
 
 // insertTokens stores the access token and the optional refresh token of
-// one issue.
+// one issue, and links the access token's session to its client.
 func insertTokens(ctx context.Context, tx *sql.Tx, issue storage.TokenIssue) error {
 	a := issue.Access
 	var e encoder
@@ -27,6 +27,14 @@ func insertTokens(ctx context.Context, tx *sql.Tx, issue storage.TokenIssue) err
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 	if err != nil {
 		return fmt.Errorf("insert access token: %w", mapErr(err))
+	}
+	if a.SessionID != "" {
+		_, err = tx.ExecContext(ctx, `INSERT INTO session_clients (session_id, client_id, subject, created_at)
+			VALUES (?, ?, ?, ?) ON CONFLICT (session_id, client_id) DO NOTHING`,
+			a.SessionID, a.ClientID, a.Subject, micros(a.CreatedAt))
+		if err != nil {
+			return fmt.Errorf("link session client: %w", mapErr(err))
+		}
 	}
 	r := issue.Refresh
 	if r == nil {

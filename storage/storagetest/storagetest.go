@@ -42,6 +42,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		{"CompleteLogin", loginTests},
 		{"Users", userTests},
 		{"Sessions", sessionTests},
+		{"SessionClients", sessionClientTests},
 		{"SigningKeys", signingKeyTests},
 		{"Cache", cacheTests},
 		{"DeleteExpired", gcTests},
