@@ -33,6 +33,7 @@ func commands() []command {
 		devCommand(),
 		simulatorCommand(),
 		versionCommand(),
+		healthcheckCommand(),
 	}
 }
 
