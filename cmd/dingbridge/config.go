@@ -33,7 +33,10 @@ type Config struct {
 	// Dev allows an http issuer, insecure cookies, and the default issuer.
 	Dev bool `yaml:"dev"`
 	// Listen is the HTTP listen address.
-	Listen          string         `yaml:"listen"`
+	Listen string `yaml:"listen"`
+	// DebugListen, when set, is a loopback address serving Go's pprof
+	// profiles (/debug/pprof/) on a listener of its own.
+	DebugListen     string         `yaml:"debugListen"`
 	Log             LogConfig      `yaml:"log"`
 	Database        DatabaseConfig `yaml:"database"`
 	Keys            KeysConfig     `yaml:"keys"`

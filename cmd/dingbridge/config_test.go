@@ -194,6 +194,8 @@ func TestValidationErrors(t *testing.T) {
 			nil, []string{`keys.rotationPeriod: invalid duration "3x"`}},
 		{"bad duration from env", "dev: true\n",
 			map[string]string{"DINGBRIDGE_TOKENS_CODE_TTL": "soon"}, []string{`tokens.codeTTL (DINGBRIDGE_TOKENS_CODE_TTL): invalid duration "soon"`}},
+		{"debug listener off loopback", "dev: true\ndebugListen: 0.0.0.0:6060\n",
+			nil, []string{`debugListen: invalid address "0.0.0.0:6060" (want a loopback host:port, e.g. 127.0.0.1:6060)`}},
 		{"bad type", "dev: true\ndatabase: {maxConns: many}\n",
 			nil, []string{"database.maxConns: cannot use a string value here (want int)"}},
 		{"bad bool from env", "", map[string]string{"DINGBRIDGE_DEV": "yes please"},

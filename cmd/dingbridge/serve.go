@@ -125,6 +125,14 @@ func (a *app) serveWith(ctx context.Context, s *settings, x serveExtras) error {
 		return err
 	}
 
+	if c.DebugListen != "" {
+		stopDebug, err := startDebug(c.DebugListen, logger)
+		if err != nil {
+			return err
+		}
+		defer stopDebug()
+	}
+
 	mux := rootMux(p)
 	if x.routes != nil {
 		x.routes(mux)

@@ -74,6 +74,9 @@ func validate(cfg Config, loadProbs problems) (*settings, error) {
 	} else if _, _, err := net.SplitHostPort(cfg.Listen); err != nil {
 		probs.add("listen", "invalid address %q (want host:port or :port)", cfg.Listen)
 	}
+	if cfg.DebugListen != "" && !isLoopbackAddr(cfg.DebugListen) {
+		probs.add("debugListen", "invalid address %q (want a loopback host:port, e.g. 127.0.0.1:6060)", cfg.DebugListen)
+	}
 	if err := s.logLevel.UnmarshalText([]byte(cfg.Log.Level)); err != nil {
 		probs.add("log.level", "invalid level %q (want debug, info, warn or error)", cfg.Log.Level)
 	}
