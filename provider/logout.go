@@ -5,18 +5,20 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
-	"github.com/dingbridge/dingbridge/storage"
 	"github.com/dingbridge/dingbridge/templates"
 )
 
 // endSession is RP-initiated logout. It ends the browser session named by
 // the cookie and the one named by the id_token_hint's sid (so it works as
 // a cookie-less GET), deleting the session row and revoking the session's
-// tokens; refresh tokens are offline grants and survive. The browser goes
+// tokens; refresh tokens are offline grants and survive. Clients that were
+// issued tokens in an ended session get a back-channel logout token
+// (backchannel.go). The browser goes
 // to post_logout_redirect_uri (with state) only when it exactly matches
 // the client's registration, the client coming from client_id or the
 // hint's azp; otherwise it sees the "signed out" page.
@@ -36,22 +38,17 @@ func (p *Provider) endSession(ctx context.Context, r *op.Request[oidc.EndSession
 		}
 	}
 
-	sessions := map[string]bool{}
+	var sessions []string
 	if id, ok := p.sessionIDFromCookie(&http.Request{Header: r.Header}); ok {
-		sessions[id] = true
+		sessions = append(sessions, id)
 	}
 	if hint != nil {
-		if sid, _ := hint.Claims["sid"].(string); sid != "" {
-			sessions[sid] = true
+		if sid, _ := hint.Claims["sid"].(string); sid != "" && !slices.Contains(sessions, sid) {
+			sessions = append(sessions, sid)
 		}
 	}
-	for id := range sessions {
-		if err := p.store.RevokeSessionTokens(ctx, id); err != nil {
-			return nil, oidc.ErrServerError().WithParent(err)
-		}
-		if err := p.store.DeleteSession(ctx, id); err != nil && !errors.Is(err, storage.ErrNotFound) {
-			return nil, oidc.ErrServerError().WithParent(err)
-		}
+	if err := p.endSessions(ctx, sessions); err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
 	}
 
 	target := p.postLogoutRedirect(ctx, req, hint)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -62,6 +63,27 @@ type Config struct {
 	CodeExchanger CodeExchanger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+
+	// Back-channel logout (OpenID Connect Back-Channel Logout 1.0): when
+	// a session ends, Provider.Run's workers POST a logout token to every
+	// client that was issued tokens in it and registered a
+	// BackchannelLogoutURI. BackchannelQueueSize bounds the deliveries
+	// waiting (default 1024; a full queue drops and logs);
+	// BackchannelWorkers deliver in parallel (default 4); each delivery
+	// makes at most BackchannelAttempts attempts (default 5), each
+	// bounded by BackchannelTimeout (default 5s), waiting
+	// BackchannelBackoff (default 1s) before the first retry and twice as
+	// long before each next one (at most a minute). LogoutTokenTTL is
+	// the logout token's lifetime (default 2m). BackchannelHTTPClient
+	// posts the tokens (default: an http.Client that does not follow
+	// redirects).
+	BackchannelQueueSize  int
+	BackchannelWorkers    int
+	BackchannelAttempts   int
+	BackchannelTimeout    time.Duration
+	BackchannelBackoff    time.Duration
+	LogoutTokenTTL        time.Duration
+	BackchannelHTTPClient *http.Client
 }
 
 // Provider is the OpenID Connect provider: zitadel/oidc's op over
@@ -81,6 +103,8 @@ type Provider struct {
 	// rotation keeps verifiable.
 	tokenLifetimeCap time.Duration
 	handler          http.Handler
+	// backchannel queues logout tokens for Run to deliver.
+	backchannel backchannel
 	// auth holds the Authenticator; it is swapped atomically so that
 	// SetAuthenticator may run after New.
 	auth atomic.Pointer[authBox]
@@ -110,6 +134,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		log:              cfg.Logger,
 		now:              cfg.Now,
 		tokenLifetimeCap: max(cfg.AccessTokenTTL, cfg.IDTokenTTL),
+		backchannel:      backchannel{queue: make(chan logoutDelivery, cfg.BackchannelQueueSize)},
 	}
 	p.auth.Store(&authBox{a: cfg.Authenticator})
 	p.exchanger.Store(&exchangerBox{x: cfg.CodeExchanger})
@@ -197,6 +222,7 @@ func (cfg *Config) defaults() error {
 	def(&cfg.AuthRequestTTL, 30*time.Minute, "auth request ttl")
 	def(&cfg.CodeTTL, time.Minute, "code ttl")
 	def(&cfg.SessionTTL, 12*time.Hour, "session ttl")
+	errs = append(errs, cfg.backchannelDefaults()...)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -334,9 +360,13 @@ func (p *Provider) Ready(ctx context.Context) error {
 }
 
 // Run does background upkeep until ctx is done: it checks key rotation
-// (and reloads keys other replicas created) every minute and deletes
-// expired rows every ten minutes.
+// (and reloads keys other replicas created) every minute, deletes
+// expired rows every ten minutes, and delivers back-channel logout tokens.
+// Logout tokens still queued or being retried when ctx ends are lost.
 func (p *Provider) Run(ctx context.Context) {
+	var bc sync.WaitGroup
+	bc.Go(func() { p.runBackchannel(ctx) })
+	defer bc.Wait()
 	keyTick := time.NewTicker(time.Minute)
 	defer keyTick.Stop()
 	gcTick := time.NewTicker(10 * time.Minute)

@@ -69,6 +69,8 @@ func (s *server) Discovery(ctx context.Context, r *op.Request[struct{}]) (*op.Re
 	cfg.RequestObjectSigningAlgValuesSupported = nil
 	cfg.RequestParameterSupported = false
 	cfg.ClaimsParameterSupported = false
+	cfg.BackChannelLogoutSupported = true
+	cfg.BackChannelLogoutSessionSupported = true
 	resp.Data = discovery{DiscoveryConfiguration: cfg, AuthorizationResponseIssParameterSupported: true}
 	return resp, nil
 }
