@@ -102,8 +102,8 @@ func releasedScopes(scopes []string, policy storage.ClientPolicy) []string {
 //
 // roles lists "admin" (corp administrator), "boss", "sub_admin" (DingTalk
 // sys_level 2) and "app_admin" (logged in through the app's admin
-// console); it is left out when empty, as are groups and every empty
-// string claim.
+// console). groups and roles are JSON arrays, empty rather than absent
+// when their scope is released; every empty string claim is left out.
 func setClaims(info *oidc.UserInfo, u storage.User, b *storage.Binding, policy storage.ClientPolicy, scopes []string) {
 	info.Subject = u.Subject
 	prof := u.Profile
@@ -144,15 +144,14 @@ func setClaims(info *oidc.UserInfo, u storage.User, b *storage.Binding, policy s
 			info.PhoneNumber, info.PhoneNumberVerified = phone, true
 		}
 	}
+	// groups and roles are arrays even when empty: relying parties map
+	// them with JMESPath (Grafana's contains(groups[*], …)), which fails
+	// on a missing claim but not on an empty list.
 	if has(scopeGroups) {
-		if groups := groupClaim(prof.Departments, policy); len(groups) > 0 {
-			info.AppendClaims("groups", groups)
-		}
+		info.AppendClaims("groups", append([]string{}, groupClaim(prof.Departments, policy)...))
 	}
 	if has(oidc.ScopeProfile) || has(scopeGroups) {
-		if roles := roleClaim(prof); len(roles) > 0 {
-			info.AppendClaims("roles", roles)
-		}
+		info.AppendClaims("roles", append([]string{}, roleClaim(prof)...))
 	}
 	if has(scopeDingTalk) {
 		info.AppendClaims("dingtalk", dingTalkClaim{

@@ -169,8 +169,8 @@ func TestClaimsMapping(t *testing.T) {
 			scopes:  []string{"openid", "profile"}, want: map[string]any{"roles": strs("boss", "app_admin")},
 		},
 		{
-			name: "no roles, no departments", user: storage.User{Subject: "s"}, binding: &storage.Binding{CorpID: "c"},
-			scopes: []string{"openid", "profile", "groups"}, absent: []string{"roles", "groups"},
+			name: "no roles, no departments: empty arrays", user: storage.User{Subject: "s"}, binding: &storage.Binding{CorpID: "c"},
+			scopes: []string{"openid", "profile", "groups"}, want: map[string]any{"roles": []any{}, "groups": []any{}},
 		},
 		{
 			name: "dingtalk object", user: u, binding: b, scopes: []string{"openid", "dingtalk"},
