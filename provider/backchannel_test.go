@@ -158,7 +158,7 @@ func verifyLogoutToken(t *testing.T, p *oidc.Provider, clientID, raw string) log
 	if err := tok.Claims(&c); err != nil {
 		t.Fatal(err)
 	}
-	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
+	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
 	if err != nil {
 		t.Fatal(err)
 	}

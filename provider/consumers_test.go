@@ -178,7 +178,7 @@ func TestConsumerRequirements(t *testing.T) {
 		if len(keysForKID) != 1 {
 			t.Fatalf("new signing key %s was not in the key set published before it signed", kid)
 		}
-		jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256})
+		jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.RS256})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -420,7 +420,7 @@ func TestConsumerRequirements(t *testing.T) {
 // jwtKID returns the kid header of a compact JWS.
 func jwtKID(t *testing.T, raw string) string {
 	t.Helper()
-	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
+	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
 	if err != nil {
 		t.Fatal(err)
 	}
