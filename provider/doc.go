@@ -11,7 +11,7 @@
 // sane, otherwise made; echoed; logged as request_id with method, path and
 // status — never the query).
 //
-//	GET  /.well-known/openid-configuration  server.Discovery (op's document, trimmed; RFC 9207 flag; scopes and claims)
+//	GET  /.well-known/openid-configuration  server.Discovery (op's document, trimmed; RFC 9207 flag; scopes and claims; back-channel logout with sid)
 //	GET  /keys                              op → opStorage.KeySet → KeyManager (JWKS: next, active, retiring keys)
 //	GET  /authorize, POST /authorize        Provider.authorize (ours, not op's)
 //	GET  /authorize/callback?id=…           Provider.authorizeCallback (registered through op.RegisterLegacyServer)
@@ -100,7 +100,8 @@
 //     op asks opStorage for tokens: storage.RedeemAuthCode deletes the
 //     request with its code and stores the access token (and, with
 //     offline_access and the refresh_token grant, a refresh token of a
-//     new family) in one transaction (commit 4); a second redemption
+//     new family) and the session–client link back-channel logout reads
+//     (storage.ListSessionClients) in one transaction (commit 4); a second redemption
 //     finds nothing and is invalid_grant. op signs the ID token with the
 //     KeyManager's active key (nonce, at_hash, c_hash, auth_time, amr,
 //     azp, and sid from opStorage.SetUserinfoFromRequest); op's
@@ -124,7 +125,36 @@
 //     deleted, its access tokens revoked; refresh tokens are offline
 //     grants and survive), clears the cookie, and redirects to
 //     post_logout_redirect_uri with state only when it exactly matches the
-//     client's registration — otherwise to /logged-out.
+//     client's registration — otherwise to /logged-out. Every client
+//     that was issued tokens in an ended session and registered a
+//     BackchannelLogoutURI is queued a logout token (below).
+//
+// # Back-channel logout
+//
+// OpenID Connect Back-Channel Logout 1.0, advertised in discovery
+// (backchannel_logout_supported, backchannel_logout_session_supported).
+// Who is told: every client that was issued tokens in the session — the
+// code grant, the token exchange and refresh write a session–client link
+// in the same transaction as the tokens (refresh tokens are not bound to
+// the session and access tokens are collected after their hour, so the
+// tokens themselves cannot tell); links go with the session. When is it
+// told: when end_session deletes the session; the call that deletes it
+// announces it, so a repeated logout sends nothing. A session that merely
+// expires is not announced. What is sent: a JWT with typ logout+jwt,
+// signed with the active key like ID tokens — iss, aud = client_id, iat,
+// exp (Config.LogoutTokenTTL, default 2m), jti, sub, sid (the ID tokens'
+// sid) and events {"http://schemas.openid.net/event/backchannel-logout":
+// {}}, never a nonce — POSTed as the logout_token form field. How: off
+// the request path; end_session only queues (a bounded queue,
+// Config.BackchannelQueueSize; when full the delivery is dropped and
+// logged). Provider.Run's workers (Config.BackchannelWorkers) deliver:
+// each attempt bounded by Config.BackchannelTimeout, transport errors,
+// 5xx and 429 retried with exponential backoff from
+// Config.BackchannelBackoff (at most a minute apart) up to
+// Config.BackchannelAttempts attempts with the same jti; 2xx is success,
+// another 4xx a refusal that is not retried. Redirects are not followed.
+// Failures are logged with the client_id, never the token. Deliveries
+// still queued when Run's context ends are lost.
 //
 // # Logins that start at DingTalk
 //
