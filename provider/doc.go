@@ -134,8 +134,8 @@
 // OpenID Connect Back-Channel Logout 1.0, advertised in discovery
 // (backchannel_logout_supported, backchannel_logout_session_supported).
 // Who is told: every client that was issued tokens in the session — the
-// code grant, the token exchange and refresh write a session–client link
-// in the same transaction as the tokens (refresh tokens are not bound to
+// code grant and the token exchange write a session–client link in the
+// same transaction as the tokens (refresh tokens are not bound to
 // the session and access tokens are collected after their hour, so the
 // tokens themselves cannot tell); links go with the session. When is it
 // told: when end_session deletes the session; the call that deletes it
