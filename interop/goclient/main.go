@@ -21,6 +21,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -88,6 +89,24 @@ func main() {
 type relyingParty struct {
 	o  options
 	in *bufio.Scanner
+	// findings are failed checks that do not stop the run, so one run
+	// reports every later check too.
+	findings []string
+}
+
+// finding records a failed check and goes on.
+func (rp *relyingParty) finding(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	rp.findings = append(rp.findings, msg)
+	fmt.Printf("STEP FAILED: %s\n", msg)
+}
+
+// findingsError is the run's findings as one error, nil without any.
+func (rp *relyingParty) findingsError() error {
+	if len(rp.findings) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(rp.findings, "; "))
 }
 
 // step reports progress to the runner.

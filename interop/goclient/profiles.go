@@ -65,10 +65,20 @@ func (rp *relyingParty) dingbridge(ctx context.Context) (string, error) {
 	if refreshed.AccessToken == l.token.AccessToken || refreshed.RefreshToken == "" || refreshed.RefreshToken == l.token.RefreshToken {
 		return "", fmt.Errorf("refresh did not issue a new access token and a rotated refresh token")
 	}
-	if rl, err := rp.verifyTokenResponse(ctx, c, refreshed); err != nil {
+	rl, err := rp.verifyTokenResponse(ctx, c, refreshed)
+	if err != nil {
 		return "", fmt.Errorf("refresh: %w", err)
-	} else if rl.idToken.Subject != sub {
+	}
+	if rl.idToken.Subject != sub {
 		return "", fmt.Errorf("refreshed ID token sub %q, want %q", rl.idToken.Subject, sub)
+	}
+	// Relying parties keep the newest ID token as the id_token_hint of
+	// their logout (oauth2-proxy's backend_logout_url), so it must still
+	// name the session.
+	if sid, _ := l.claims["sid"].(string); sid == "" || rl.claims["sid"] != sid {
+		rp.finding("the refreshed ID token's sid is %v, want the login's sid %q: a logout with it as id_token_hint cannot name the session", rl.claims["sid"], sid)
+	} else {
+		rp.step("refresh: the refreshed ID token keeps the session's sid")
 	}
 	rp.step("refresh: new access token, rotated refresh token, ID token for the same sub")
 
@@ -134,6 +144,9 @@ func (rp *relyingParty) dingbridge(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("introspection after logout: %s, want active false", compact(in))
 	}
 	rp.step("end_session: state echoed; then prompt=none is login_required, the session's access token inactive")
+	if err := rp.findingsError(); err != nil {
+		return "", err
+	}
 	return fmt.Sprintf("login as %s (%v), userinfo, refresh, introspection, revocation, prompt=none SSO, end_session", uiClaims["name"], uiClaims["email"]), nil
 }
 
