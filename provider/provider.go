@@ -130,7 +130,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		cfg:              cfg,
 		issuer:           cfg.Issuer,
 		issuerPath:       u.EscapedPath(),
-		store:            cfg.Storage,
+		store:            newClientCache(cfg.Storage, clientCacheTTL, cfg.Now),
 		log:              cfg.Logger,
 		now:              cfg.Now,
 		tokenLifetimeCap: max(cfg.AccessTokenTTL, cfg.IDTokenTTL),
