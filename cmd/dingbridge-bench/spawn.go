@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -182,7 +183,7 @@ func startServer(ctx context.Context, dir, name string, argv []string, readyURL 
 		}
 		select {
 		case <-exited:
-			return nil, fmt.Errorf("%s exited before it was ready (see %s)", name, p.log)
+			return nil, fmt.Errorf("%s exited before it was ready: %s", name, logTail(p.log))
 		case <-ctx.Done():
 			p.stop()
 			return nil, ctx.Err()
@@ -190,7 +191,17 @@ func startServer(ctx context.Context, dir, name string, argv []string, readyURL 
 		}
 	}
 	p.stop()
-	return nil, fmt.Errorf("%s not ready within 60s (see %s)", name, p.log)
+	return nil, fmt.Errorf("%s not ready within 60s: %s", name, logTail(p.log))
+}
+
+// logTail is the end of a child's log, for an error message.
+func logTail(path string) string {
+	b, _ := os.ReadFile(path)
+	s := strings.TrimSpace(string(b))
+	if len(s) > 600 {
+		s = "…" + s[len(s)-600:]
+	}
+	return s
 }
 
 func randomKey(n int) string {
@@ -266,9 +277,9 @@ type dexOptions struct {
 // dexConfig is Dex's configuration: PostgreSQL storage, the mockCallback
 // connector, no approval screen, one static client.
 func dexConfig(o dexOptions) map[string]any {
-	port := o.pg.Port()
-	if port == "" {
-		port = "5432"
+	port, err := strconv.Atoi(o.pg.Port())
+	if err != nil {
+		port = 5432
 	}
 	pass, _ := o.pg.User.Password()
 	pgCfg := map[string]any{
