@@ -61,7 +61,8 @@ type LogConfig struct {
 type DatabaseConfig struct {
 	// URL is postgres://…, postgresql://… or sqlite:PATH.
 	URL string `yaml:"url"`
-	// MaxConns caps the PostgreSQL pool; 0 keeps pgx's default.
+	// MaxConns caps the PostgreSQL pool; 0 means the URL's pool_max_conns
+	// or postgres.DefaultMaxConns.
 	MaxConns int `yaml:"maxConns"`
 	// AutoMigrate applies pending migrations when serve starts.
 	AutoMigrate bool `yaml:"autoMigrate"`

@@ -18,6 +18,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -32,9 +34,18 @@ import (
 type Options struct {
 	// Logger receives migration progress; nil discards it.
 	Logger *slog.Logger
-	// MaxConns caps the connection pool; 0 keeps pgxpool's default (or the
-	// pool_max_conns URL parameter).
+	// MaxConns caps the connection pool; 0 means the pool_max_conns URL
+	// parameter, or else DefaultMaxConns.
 	MaxConns int32
+}
+
+// DefaultMaxConns is the pool size when neither Options.MaxConns nor the
+// URL sets one: 16, or twice the usable CPUs when that is more. pgxpool's
+// own default (four on a small machine) makes concurrent logins queue for
+// a connection, which costs latency and, in wake-ups, more CPU than the
+// idle backends a larger pool keeps.
+func DefaultMaxConns() int32 {
+	return int32(max(16, 2*runtime.GOMAXPROCS(0)))
 }
 
 // Store is a storage.Storage backed by a PostgreSQL connection pool. It is
@@ -55,8 +66,11 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		// The parse error may quote the URL, password included.
 		return nil, errors.New("postgres: parse database url: invalid url or parameter")
 	}
-	if opts.MaxConns > 0 {
+	switch {
+	case opts.MaxConns > 0:
 		cfg.MaxConns = opts.MaxConns
+	case !strings.Contains(url, "pool_max_conns"):
+		cfg.MaxConns = DefaultMaxConns()
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
