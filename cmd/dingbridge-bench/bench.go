@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dingbridge/dingbridge/dingtalk/dingtalktest"
@@ -357,11 +358,15 @@ func measure(ctx context.Context, o options, e *env, l *load, n int64) (window, 
 			return window{}, err
 		}
 	}
-	pgCtx, stopPG := context.WithCancel(ctx)
+	stopSampling, sampled := make(chan struct{}), make(chan struct{})
+	stopPG := sync.OnceFunc(func() { close(stopSampling); <-sampled })
 	defer stopPG()
-	if e.pg != nil {
-		go e.pg.run(pgCtx, 200*time.Millisecond)
-	}
+	go func() {
+		defer close(sampled)
+		if e.pg != nil {
+			e.pg.run(stopSampling, 200*time.Millisecond)
+		}
+	}()
 	srv0, sim0, self0 := cpuOf(e.serverPID), cpuOf(simPID), cpuOf(os.Getpid())
 	start := time.Now()
 	l.open(n)

@@ -167,16 +167,20 @@ func (p *pgBackends) total() (cpu time.Duration, backends, ended int) {
 	return cpu, len(p.last), p.gone
 }
 
-// run samples every interval until ctx ends.
-func (p *pgBackends) run(ctx context.Context, every time.Duration) {
+// run samples every interval until stop is closed. A sample in progress
+// is finished, not cancelled: cancelling a query would close the
+// connection.
+func (p *pgBackends) run(stop <-chan struct{}, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
-		case <-ctx.Done():
+		case <-stop:
 			return
 		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			_ = p.sample(ctx)
+			cancel()
 		}
 	}
 }
