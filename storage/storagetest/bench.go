@@ -109,7 +109,7 @@ func benchIdentity(i int) storage.Identity {
 			Name: fmt.Sprintf("Person %d", i), Nick: "p", OrgEmail: "p@corp.example", Mobile: "13800000000",
 			StateCode: "86", JobNumber: "J1", Title: "Engineer", DeptIDs: []int64{1, 42},
 			Departments: []storage.Department{{ID: 1, Name: "Corp"}, {ID: 42, Name: "R&D", ParentIDs: []int64{1}, Path: "Corp/R&D"}},
-			Active: true, CorpName: "Corp A",
+			Active:      true, CorpName: "Corp A",
 		},
 	}
 }
