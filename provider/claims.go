@@ -42,8 +42,12 @@ func (p *Provider) bindingFor(ctx context.Context, subject, sessionID string) (*
 	if err != nil {
 		return nil, fmt.Errorf("list bindings: %w", err)
 	}
-	if len(bindings) == 0 {
+	switch len(bindings) {
+	case 0:
 		return nil, nil
+	case 1:
+		// The only binding is the answer whatever the session says.
+		return &bindings[0], nil
 	}
 	if sessionID != "" {
 		s, err := p.store.GetSession(ctx, sessionID, p.now())
