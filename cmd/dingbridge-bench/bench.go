@@ -56,7 +56,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.maxConns, "max-conns", 0, "PostgreSQL pool size of the spawned server (0: its default; Dex: 0 means 2×users)")
 	fs.StringVar(&o.scope, "scope", "openid profile email groups", "scopes requested")
 	fs.BoolVar(&o.offline, "offline", false, "add offline_access to the scopes (a refresh token with every login)")
-	fs.IntVar(&o.people, "people", 1000, "DingTalk people in the simulator the logins cycle through")
+	fs.IntVar(&o.people, "people", 100, "DingTalk people in the simulator the logins cycle through")
 	fs.StringVar(&o.issuer, "issuer", "", "issuer `URL` of a running server (without --spawn)")
 	fs.IntVar(&o.pid, "pid", 0, "process id of the running server (without --spawn), for CPU and memory")
 	fs.StringVar(&o.simURL, "sim", "", "URL of a running \"dingbridge-bench sim\" (without --spawn), for DingTalk call counts")

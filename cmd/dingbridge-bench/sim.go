@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/dingbridge/dingbridge/dingtalk/dingtalktest"
@@ -73,7 +74,8 @@ func simMain(ctx context.Context, args []string, stdout, stderr io.Writer, stdin
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:0", "listen `address` (loopback)")
-	users := fs.Int("users", 1000, "bench people added to the demo corp")
+	users := fs.Int("users", 100, "bench people added to the demo corp")
+	profile := fs.Bool("pprof", false, "serve Go's profiles under /debug/pprof/")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -96,6 +98,10 @@ func simMain(ctx context.Context, args []string, stdout, stderr io.Writer, stdin
 		sim.ResetCalls()
 		w.WriteHeader(http.StatusNoContent)
 	})
+	if *profile {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	}
 	mux.Handle("/", sim)
 
 	ln, err := net.Listen("tcp", *listen)

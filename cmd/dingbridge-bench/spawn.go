@@ -86,7 +86,11 @@ func startSimulator(ctx context.Context, dir string, users int) (*process, strin
 		return nil, "", err
 	}
 	defer logFile.Close()
-	cmd := exec.Command(self, "sim", "--listen", "127.0.0.1:0", "--users", fmt.Sprint(users))
+	args := []string{"sim", "--listen", "127.0.0.1:0", "--users", fmt.Sprint(users)}
+	if os.Getenv("DINGBRIDGE_BENCH_SIM_PPROF") != "" {
+		args = append(args, "--pprof")
+	}
+	cmd := exec.Command(self, args...)
 	cmd.Stderr = logFile
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
