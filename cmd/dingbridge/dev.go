@@ -16,6 +16,7 @@ import (
 
 	"github.com/dingbridge/dingbridge/dingtalk/dingtalktest"
 	"github.com/dingbridge/dingbridge/provider"
+	"github.com/dingbridge/dingbridge/provider/login"
 	"github.com/dingbridge/dingbridge/provider/resolve"
 )
 
@@ -87,7 +88,7 @@ func (a *app) dev(ctx context.Context, o devOptions) error {
 		_, port, _ := net.SplitHostPort(ln.Addr().String())
 		o.issuer = "http://localhost:" + port
 	}
-	simURL := "http://" + hostPort(simLn.Addr())
+	simURL := devSimURL(o.issuer, simLn.Addr())
 
 	sim := dingtalktest.NewSimulator(dingtalktest.DemoDirectory())
 	dir := sim.Directory()
@@ -104,7 +105,7 @@ func (a *app) dev(ctx context.Context, o devOptions) error {
 		sim: sim, simURL: simURL,
 	})
 
-	simSrv := &http.Server{Handler: sim, ReadHeaderTimeout: readHeaderTimeout}
+	simSrv := &http.Server{Handler: devSimulator(sim), ReadHeaderTimeout: readHeaderTimeout}
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		if err := simSrv.Serve(simLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -122,6 +123,51 @@ func (a *app) dev(ctx context.Context, o devOptions) error {
 		listener: ln,
 		routes:   func(mux *http.ServeMux) { mux.Handle("/demo/", demo) },
 		started:  func() { printDevURLs(a.stdout, o.issuer, simURL, dir) },
+	})
+}
+
+// devSimURL is where browsers and the bridge reach the simulator. When
+// the issuer and the simulator are both on this machine, it is on the
+// issuer's host name: cookies are per host, not per port, so the demo's
+// dev cookie reaches the simulator too, and the simulator's pages and
+// scripts are same-site with the bridge's, as DingTalk's are for a
+// browser that is the DingTalk client.
+func devSimURL(issuer string, addr net.Addr) string {
+	hp := hostPort(addr)
+	host, port, err := net.SplitHostPort(hp)
+	u, perr := url.Parse(issuer)
+	if err != nil || perr != nil || !isLoopbackHost(host) || !isLoopbackHost(u.Hostname()) {
+		return "http://" + hp
+	}
+	return "http://" + net.JoinHostPort(u.Hostname(), port)
+}
+
+// isLoopbackHost reports whether host names this machine's loopback
+// interface.
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// devUserAgent is added to the User-Agent of a browser that pretends to
+// be DingTalk when it talks to the simulator.
+const devUserAgent = "AliApp(DingTalk/7.6.0)"
+
+// devSimulator serves the simulator so that a browser pretending to be
+// DingTalk (the demo's dev cookie, which makes the bridge show the
+// workspace page) counts as the DingTalk client at the simulator too, as
+// if it had DingTalk's User-Agent: its dd shim then answers with a code
+// and its sns_authorize signs the client's user in.
+func devSimulator(sim http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c, err := r.Cookie(login.DevClientCookie); err == nil && c.Value == "dingtalk" {
+			r = r.Clone(r.Context())
+			r.Header.Set("User-Agent", strings.TrimSpace(r.UserAgent()+" "+devUserAgent))
+		}
+		sim.ServeHTTP(w, r)
 	})
 }
 

@@ -325,3 +325,36 @@ func TestDevInClientSNS(t *testing.T) {
 	p := b.get(index.link(t, "Log in inside DingTalk to "+dingtalktest.DemoCorp2Name))
 	wantLoggedIn(t, p, "Bob Smith", "sns", "Sales")
 }
+
+// TestDevPretendCountsAtTheSimulator: the demo's "Pretend to be DingTalk"
+// cookie makes the browser the DingTalk client for the simulator too, as
+// DingTalk's User-Agent does, so the dd shim the workspace page loads
+// answers with a code.
+func TestDevPretendCountsAtTheSimulator(t *testing.T) {
+	issuer, _ := startDev(t)
+	shimConfig := func(b *devBrowser) string {
+		t.Helper()
+		ws := b.get(issuer + "/demo/start?corp_id=" + dingtalktest.DemoCorpID)
+		m := regexp.MustCompile(`<script src="([^"]*/dingding/dingtalk-jsapi/[^"]*)"`).FindStringSubmatch(ws.body)
+		if m == nil {
+			t.Fatalf("no JSAPI script on %s:\n%s", ws.url, ws.body)
+		}
+		script := b.get(html.UnescapeString(m[1]))
+		c := regexp.MustCompile(`var sim = (\{[^\n]*\}) \|\|`).FindStringSubmatch(script.body)
+		if c == nil {
+			t.Fatalf("the shim carries no configuration:\n%s", script.body)
+		}
+		return c[1]
+	}
+
+	b := newDevBrowser(t)
+	b.post(issuer+"/demo/dev-client", url.Values{"on": {"1"}})
+	if got := shimConfig(b); !strings.Contains(got, `"client":true`) {
+		t.Errorf("with the dev cookie the shim's configuration is %s, want client true", got)
+	}
+	b.ua = dingTalkUA
+	b.post(issuer+"/demo/dev-client", url.Values{"on": {"0"}})
+	if got := shimConfig(b); !strings.Contains(got, `"client":true`) {
+		t.Errorf("with DingTalk's User-Agent the shim's configuration is %s, want client true", got)
+	}
+}
