@@ -1,0 +1,318 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/dingbridge/dingbridge/dingtalk/dingtalktest"
+)
+
+// TestDevBrowserClickThrough starts "dingbridge dev" as a user would and
+// clicks through every flow of its /demo/ page in headless Chromium, each
+// in a browser context of its own: QR login with refresh, logout and a
+// silent login after it; account and password on DingTalk's sign-in page;
+// the workspace page inside DingTalk (the demo's dev cookie, then a real
+// DingTalk User-Agent); the admin-console and workspace entries; the
+// in-client website login (sns, with the User-Agent, then the dev
+// cookie); the mini-program token exchange. One
+// person keeps one subject across flows and corps. No page may log an
+// error or a Content-Security-Policy violation.
+func TestDevBrowserClickThrough(t *testing.T) {
+	c := newChromium(t, 90*time.Second)
+	issuer, _ := startDev(t)
+	d := &devDemo{t: t, c: c, url: issuer + "/demo/", issuer: issuer}
+
+	corp1, corp2 := dingtalktest.DemoCorpName, dingtalktest.DemoCorp2Name
+	// subs are the subjects 张三 (manager4721, the first corp's
+	// administrator and its default DingTalk client user) got, by flow.
+	subs := map[string]string{}
+	var aliceSub string
+
+	t.Run("QR", func(t *testing.T) {
+		b := d.open(t, tabOptions{})
+		b.clickLink("Log in to " + corp1)
+		b.waitForPage(issuer + "/login")
+		b.waitFor("DTFrameLogin's iframe", `!!document.querySelector("#dt-qr iframe")`)
+		if src := b.attr("#dt-qr iframe", "src"); !strings.HasPrefix(src, d.simURL+"/oauth2/auth?") {
+			t.Fatalf("the QR frame shows %s, want the simulator's sign-in page", redact(src))
+		}
+		b.clickInFrame("#dt-qr iframe", simMember(dingtalktest.DemoCorpID, "manager4721"))
+		r := d.loggedIn(b, "Logged in")
+		r.want(t, "张三", dingtalktest.DemoCorpID, "manager4721", "oauth2")
+		if !r.hasRefresh {
+			t.Error("no refresh token: the demo asks for offline_access")
+		}
+		subs["QR"] = r.sub
+
+		b.clickButton("Refresh")
+		if again := d.loggedIn(b, "Refreshed"); again.sub != r.sub || again.claims["name"] != r.claims["name"] {
+			t.Errorf("refreshed ID token: sub %q name %v, want %q %v", again.sub, again.claims["name"], r.sub, r.claims["name"])
+		}
+
+		b.clickLink("Log out")
+		b.waitForPage(d.url)
+		var path string
+		b.eval(`location.pathname`, &path)
+		if path != "/demo/" {
+			t.Fatalf("logging out ended at %s, want the demo page", path)
+		}
+		if text := b.text(); strings.Contains(text, "Logged in as") {
+			t.Errorf("the demo page still shows a login after logging out:\n%s", text)
+		}
+		b.clickLink("Silent login")
+		b.waitForPage(d.url + "callback")
+		if text := b.text(); !strings.Contains(text, "error=login_required") {
+			t.Errorf("silent login after logout, want login_required:\n%s", text)
+		}
+		b.noProblems()
+	})
+
+	t.Run("password", func(t *testing.T) {
+		b := d.open(t, tabOptions{})
+		b.clickLink("Log in to " + corp1)
+		b.waitForPage(issuer + "/login")
+		b.clickLink("Open DingTalk's sign-in page")
+		b.waitForPage(d.simURL + "/oauth2/auth")
+		b.typeInto(`input[name="account"]`, "alice.wang@yunqiao.example")
+		b.typeInto(`input[name="password"]`, dingtalktest.DemoPassword)
+		b.click(`button[name="action"][value="password"]`)
+		r := d.loggedIn(b, "Logged in")
+		r.want(t, "Alice Wang", dingtalktest.DemoCorpID, "alice.wang", "oauth2")
+		if r.get("email") != "alice.wang@yunqiao.example" || r.get("email_verified") != true {
+			t.Errorf("email = %v (verified %v), want the org e-mail, verified", r.get("email"), r.get("email_verified"))
+		}
+		aliceSub = r.sub
+		b.noProblems()
+	})
+
+	t.Run("pretend to be DingTalk", func(t *testing.T) {
+		b := d.open(t, tabOptions{})
+		b.clickButton("Pretend to be DingTalk")
+		b.waitForPage(d.url)
+		if text := b.text(); !strings.Contains(text, "counts as the DingTalk client") {
+			t.Fatalf("the demo page does not say the browser counts as DingTalk:\n%s", text)
+		}
+		b.clickLink("Log in inside DingTalk to " + corp1)
+		r := d.loggedIn(b, "Logged in")
+		r.want(t, "张三", dingtalktest.DemoCorpID, "manager4721", "workspace")
+		subs["workspace (dev cookie)"] = r.sub
+		b.noProblems()
+	})
+
+	t.Run("DingTalk User-Agent", func(t *testing.T) {
+		b := d.open(t, tabOptions{UserAgent: androidDingTalkUA, Mobile: true})
+		b.clickLink("Log in inside DingTalk to " + corp1)
+		r := d.loggedIn(b, "Logged in")
+		r.want(t, "张三", dingtalktest.DemoCorpID, "manager4721", "workspace")
+		subs["workspace (User-Agent)"] = r.sub
+		b.noProblems()
+	})
+
+	t.Run("admin console", func(t *testing.T) {
+		b := d.open(t, tabOptions{})
+		b.clickLink("Admin console of " + corp1)
+		r := d.loggedIn(b, "Logged in")
+		r.want(t, "张三", dingtalktest.DemoCorpID, "manager4721", "admin_console")
+		if roles, _ := r.get("roles").([]any); !slices.Contains(roles, any("app_admin")) {
+			t.Errorf("roles = %v, want app_admin among them", r.get("roles"))
+		}
+		subs["admin console"] = r.sub
+		b.noProblems()
+	})
+
+	t.Run("workspace entry", func(t *testing.T) {
+		b := d.open(t, tabOptions{UserAgent: androidDingTalkUA, Mobile: true})
+		b.clickLink("/dingtalk/start/" + demoClientID + "?corpId=")
+		r := d.loggedIn(b, "Logged in")
+		r.want(t, "张三", dingtalktest.DemoCorpID, "manager4721", "workspace")
+		subs["workspace entry"] = r.sub
+		b.noProblems()
+	})
+
+	t.Run("in-client sns", func(t *testing.T) {
+		b := d.open(t, tabOptions{UserAgent: androidDingTalkUA, Mobile: true})
+		// Alice of the second corp is logged in to the DingTalk client:
+		// chosen on the simulator's console.
+		b.clickLink("console")
+		b.waitForPage(d.simURL + "/__sim/")
+		form := fmt.Sprintf(`form:has(input[name="corp_id"][value=%q])`, dingtalktest.DemoCorp2ID)
+		b.run("choose Alice", chromedp.SetValue(form+` select[name="user_id"]`, "0150123456781234", chromedp.ByQuery))
+		b.click(form + ` button[type="submit"]`)
+		b.waitForPage(d.simURL + "/__sim/")
+		b.navigate(d.url)
+		b.clickLink("Log in inside DingTalk to " + corp2)
+		r := d.loggedIn(b, "Logged in")
+		r.want(t, "Alice Wang", dingtalktest.DemoCorp2ID, "0150123456781234", "sns")
+		if aliceSub != "" && r.sub != aliceSub {
+			t.Errorf("Alice in %s: sub %q; in %s (password): %q", corp2, r.sub, corp1, aliceSub)
+		}
+		b.noProblems()
+	})
+
+	t.Run("in-client sns, pretending", func(t *testing.T) {
+		b := d.open(t, tabOptions{})
+		b.clickButton("Pretend to be DingTalk")
+		b.waitForPage(d.url)
+		b.clickLink("Log in inside DingTalk to " + corp2)
+		r := d.loggedIn(b, "Logged in")
+		r.want(t, "Alice Wang", dingtalktest.DemoCorp2ID, "0150123456781234", "sns")
+		if aliceSub != "" && r.sub != aliceSub {
+			t.Errorf("Alice in %s: sub %q; in %s (password): %q", corp2, r.sub, corp1, aliceSub)
+		}
+		b.noProblems()
+	})
+
+	t.Run("mini program", func(t *testing.T) {
+		b := d.open(t, tabOptions{})
+		b.clickLink("Exchange a mini program's code for tokens")
+		b.waitForPage(d.url + "mini")
+		b.run("choose 张三", chromedp.SetValue(`select[name="person"]`, dingtalktest.DemoCorpID+":manager4721", chromedp.ByQuery))
+		b.clickButton("Exchange")
+		b.waitForPage(d.url + "mini")
+		var status string
+		b.eval(`document.querySelector("h2").innerText`, &status)
+		if status != "Token endpoint answered 200 OK" {
+			t.Fatalf("mini program: %q\n%s", status, b.text())
+		}
+		var resp map[string]any
+		d.readJSON(b, "#response", &resp)
+		for _, k := range []string{"access_token", "id_token", "refresh_token"} {
+			if s, _ := resp[k].(string); s == "" {
+				t.Errorf("the token exchange answered no %s", k)
+			}
+		}
+		// The mini-program client's ID token carries the subject and
+		// the flow; the profile is for userinfo.
+		var claims map[string]any
+		d.readJSON(b, "#claims", &claims)
+		if amrs, _ := claims["amr"].([]any); !slices.Contains(amrs, any("mini_program")) {
+			t.Errorf("amr = %v, want mini_program among them", claims["amr"])
+		}
+		if claims["aud"] == nil || !slices.Contains(claims["aud"].([]any), any(demoMiniClientID)) {
+			t.Errorf("aud = %v, want %s", claims["aud"], demoMiniClientID)
+		}
+		subs["mini program"], _ = claims["sub"].(string)
+		b.noProblems()
+	})
+
+	// One person, one subject, whichever way they came in.
+	if subs["QR"] == "" {
+		t.Fatal("the QR login gave no subject to compare")
+	}
+	for flow, sub := range subs {
+		if sub != subs["QR"] {
+			t.Errorf("张三's sub through %s = %q, through QR %q", flow, sub, subs["QR"])
+		}
+	}
+	if len(subs) != 6 {
+		t.Errorf("compared the subjects of %d flows, want 6: %v", len(subs), subs)
+	}
+}
+
+// androidDingTalkUA is the DingTalk Android client's in-app webview
+// (reference §6).
+const androidDingTalkUA = "Mozilla/5.0 (Linux; U; Android 10; zh-CN; V1981A Build/QP1A.190711.020) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/69.0.3497.100 UWS/3.22.0.36 Mobile Safari/537.36 AliApp(DingTalk/6.0.0) com.alibaba.android.rimet/13534898 Channel/212200 language/zh-CN UT4Aplus/0.2.25"
+
+// simMember is the button of a person on the simulator's sign-in page.
+func simMember(corpID, userID string) string {
+	return `button.user[value="` + corpID + `:` + userID + `"]`
+}
+
+// devDemo is the running "dingbridge dev" seen from the browser.
+type devDemo struct {
+	t              *testing.T
+	c              *chromium
+	url            string // the demo relying party, …/demo/
+	issuer, simURL string // simURL is read from the demo page
+}
+
+// open opens the demo page in a new tab and learns the simulator's URL
+// from its console link.
+func (d *devDemo) open(t *testing.T, o tabOptions) *tab {
+	t.Helper()
+	b := d.c.newTab(t, o)
+	b.navigate(d.url)
+	b.waitForPage(d.url)
+	console := strings.TrimSuffix(b.attr(`a[href$="/__sim/"]`, "href"), "/__sim/")
+	if d.simURL == "" {
+		d.simURL = console
+	} else if console != d.simURL {
+		t.Fatalf("the demo page's simulator moved from %s to %s", d.simURL, console)
+	}
+	return b
+}
+
+// demoLogin is what the demo's callback page shows.
+type demoLogin struct {
+	sub              string
+	claims, userinfo map[string]any
+	hasRefresh       bool
+}
+
+// get is a claim of the ID token, else of userinfo.
+func (r demoLogin) get(name string) any {
+	if v, ok := r.claims[name]; ok {
+		return v
+	}
+	return r.userinfo[name]
+}
+
+// want checks the person and the flow (amr) of a login.
+func (r demoLogin) want(t *testing.T, name, corpID, userID, amr string) {
+	t.Helper()
+	if r.sub == "" {
+		t.Error("no sub")
+	}
+	if r.get("name") != name {
+		t.Errorf("name = %v, want %s", r.get("name"), name)
+	}
+	dt, _ := r.get("dingtalk").(map[string]any)
+	if dt["corp_id"] != corpID || dt["user_id"] != userID {
+		t.Errorf("dingtalk claim = %v, want corp %s user %s", dt, corpID, userID)
+	}
+	if amrs, _ := r.claims["amr"].([]any); !slices.Contains(amrs, any(amr)) {
+		t.Errorf("amr = %v, want %s among them", r.claims["amr"], amr)
+	}
+}
+
+// loggedIn waits for the demo's callback (or refresh) page titled h1 and
+// reads the verified ID token claims and userinfo it shows.
+func (d *devDemo) loggedIn(b *tab, h1 string) demoLogin {
+	b.t.Helper()
+	q, _ := json.Marshal(h1)
+	// The page asked for, or an error page of the demo or the bridge.
+	b.waitForWithin("the demo's "+h1+" page", fmt.Sprintf(
+		`document.readyState === "complete" && %s && !!document.querySelector("h1") &&
+		 (document.querySelector("h1").innerText === %s || !!document.querySelector("p.bad, p.detail"))`, newPage, q), 20*time.Second)
+	var got string
+	b.eval(`document.querySelector("h1").innerText`, &got)
+	if got != h1 {
+		b.t.Fatalf("the demo shows %q, want %s:\n%s", got, q, redact(b.text()))
+	}
+	var r demoLogin
+	d.readJSON(b, "#claims", &r.claims)
+	d.readJSON(b, "#userinfo", &r.userinfo)
+	r.sub, _ = r.claims["sub"].(string)
+	if r.userinfo["sub"] != r.sub {
+		b.t.Errorf("userinfo sub = %v, ID token sub = %q", r.userinfo["sub"], r.sub)
+	}
+	r.hasRefresh = strings.Contains(b.text(), "A refresh token was issued")
+	return r
+}
+
+// readJSON decodes the JSON an element of the page shows.
+func (d *devDemo) readJSON(b *tab, sel string, v any) {
+	b.t.Helper()
+	var raw string
+	q, _ := json.Marshal(sel)
+	b.eval(fmt.Sprintf(`(document.querySelector(%s) || {innerText: ""}).innerText`, q), &raw)
+	if err := json.Unmarshal([]byte(raw), v); err != nil {
+		b.t.Fatalf("%s shows no JSON (%v):\n%s", sel, err, redact(raw))
+	}
+}
