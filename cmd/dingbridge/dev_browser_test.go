@@ -3,6 +3,9 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -25,8 +28,24 @@ import (
 // error or a Content-Security-Policy violation.
 func TestDevBrowserClickThrough(t *testing.T) {
 	c := newChromium(t, 90*time.Second)
-	issuer, _ := startDev(t)
-	d := &devDemo{t: t, c: c, url: issuer + "/demo/", issuer: issuer}
+	// As a user would: in an empty working directory, where the SQLite
+	// file goes, open the demo URL dev prints.
+	dir := t.TempDir()
+	t.Chdir(dir)
+	issuer, stdout := startDevArgs(t)
+	if _, err := os.Stat(filepath.Join(dir, "dingbridge-dev.db")); err != nil {
+		t.Errorf("dev's database is not in the working directory: %v", err)
+	}
+	// The URLs are printed once the bridge serves, just after it listens.
+	printed := regexp.MustCompile(`Demo relying party\s+(\S+)`)
+	m := printed.FindStringSubmatch(stdout())
+	for wait := time.Now().Add(10 * time.Second); m == nil && time.Now().Before(wait); m = printed.FindStringSubmatch(stdout()) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if m == nil || m[1] != issuer+"/demo/" {
+		t.Fatalf("dev printed no demo URL %s/demo/:\n%s", issuer, stdout())
+	}
+	d := &devDemo{t: t, c: c, url: m[1], issuer: issuer}
 
 	corp1, corp2 := dingtalktest.DemoCorpName, dingtalktest.DemoCorp2Name
 	// subs are the subjects 张三 (manager4721, the first corp's
@@ -70,7 +89,6 @@ func TestDevBrowserClickThrough(t *testing.T) {
 		if text := b.text(); !strings.Contains(text, "error=login_required") {
 			t.Errorf("silent login after logout, want login_required:\n%s", text)
 		}
-		b.noProblems()
 	})
 
 	t.Run("password", func(t *testing.T) {
@@ -88,7 +106,6 @@ func TestDevBrowserClickThrough(t *testing.T) {
 			t.Errorf("email = %v (verified %v), want the org e-mail, verified", r.get("email"), r.get("email_verified"))
 		}
 		aliceSub = r.sub
-		b.noProblems()
 	})
 
 	t.Run("pretend to be DingTalk", func(t *testing.T) {
@@ -102,7 +119,6 @@ func TestDevBrowserClickThrough(t *testing.T) {
 		r := d.loggedIn(b, "Logged in")
 		r.want(t, "张三", dingtalktest.DemoCorpID, "manager4721", "workspace")
 		subs["workspace (dev cookie)"] = r.sub
-		b.noProblems()
 	})
 
 	t.Run("DingTalk User-Agent", func(t *testing.T) {
@@ -111,7 +127,6 @@ func TestDevBrowserClickThrough(t *testing.T) {
 		r := d.loggedIn(b, "Logged in")
 		r.want(t, "张三", dingtalktest.DemoCorpID, "manager4721", "workspace")
 		subs["workspace (User-Agent)"] = r.sub
-		b.noProblems()
 	})
 
 	t.Run("admin console", func(t *testing.T) {
@@ -123,7 +138,6 @@ func TestDevBrowserClickThrough(t *testing.T) {
 			t.Errorf("roles = %v, want app_admin among them", r.get("roles"))
 		}
 		subs["admin console"] = r.sub
-		b.noProblems()
 	})
 
 	t.Run("workspace entry", func(t *testing.T) {
@@ -132,7 +146,6 @@ func TestDevBrowserClickThrough(t *testing.T) {
 		r := d.loggedIn(b, "Logged in")
 		r.want(t, "张三", dingtalktest.DemoCorpID, "manager4721", "workspace")
 		subs["workspace entry"] = r.sub
-		b.noProblems()
 	})
 
 	t.Run("in-client sns", func(t *testing.T) {
@@ -152,7 +165,6 @@ func TestDevBrowserClickThrough(t *testing.T) {
 		if aliceSub != "" && r.sub != aliceSub {
 			t.Errorf("Alice in %s: sub %q; in %s (password): %q", corp2, r.sub, corp1, aliceSub)
 		}
-		b.noProblems()
 	})
 
 	t.Run("in-client sns, pretending", func(t *testing.T) {
@@ -165,7 +177,6 @@ func TestDevBrowserClickThrough(t *testing.T) {
 		if aliceSub != "" && r.sub != aliceSub {
 			t.Errorf("Alice in %s: sub %q; in %s (password): %q", corp2, r.sub, corp1, aliceSub)
 		}
-		b.noProblems()
 	})
 
 	t.Run("mini program", func(t *testing.T) {
@@ -198,7 +209,6 @@ func TestDevBrowserClickThrough(t *testing.T) {
 			t.Errorf("aud = %v, want %s", claims["aud"], demoMiniClientID)
 		}
 		subs["mini program"], _ = claims["sub"].(string)
-		b.noProblems()
 	})
 
 	// One person, one subject, whichever way they came in.
@@ -233,10 +243,12 @@ type devDemo struct {
 }
 
 // open opens the demo page in a new tab and learns the simulator's URL
-// from its console link.
+// from its console link. When t ends, any error or CSP violation a page
+// of the tab logged fails it.
 func (d *devDemo) open(t *testing.T, o tabOptions) *tab {
 	t.Helper()
 	b := d.c.newTab(t, o)
+	t.Cleanup(b.noProblems)
 	b.navigate(d.url)
 	b.waitForPage(d.url)
 	console := strings.TrimSuffix(b.attr(`a[href$="/__sim/"]`, "href"), "/__sim/")

@@ -19,18 +19,25 @@ import (
 )
 
 // startDev runs "dingbridge dev" on loopback ports with its database in a
-// temporary directory and returns the issuer (http://localhost:port) and
-// what it printed so far.
+// temporary directory, logging warnings only, and returns the issuer
+// (http://localhost:port) and what it printed so far.
 func startDev(t *testing.T) (string, func() string) {
+	t.Helper()
+	db := filepath.Join(t.TempDir(), "dev.db")
+	return startDevArgs(t, "--db", db, "--log-level", "warn")
+}
+
+// startDevArgs runs "dingbridge dev" on loopback ports with more flags.
+func startDevArgs(t *testing.T, flags ...string) (string, func() string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	addrs := make(chan net.Addr, 1)
 	var stdout, stderr syncBuffer
 	a := &app{stdout: &stdout, stderr: &stderr, getenv: envMap(nil), onListen: func(addr net.Addr) { addrs <- addr }}
 	done := make(chan int, 1)
-	db := filepath.Join(t.TempDir(), "dev.db")
+	args := append([]string{"dev", "--listen", "127.0.0.1:0", "--simulator-listen", "127.0.0.1:0"}, flags...)
 	go func() {
-		done <- a.run(ctx, []string{"dev", "--listen", "127.0.0.1:0", "--simulator-listen", "127.0.0.1:0", "--db", db, "--log-level", "warn"})
+		done <- a.run(ctx, args)
 	}()
 	wait := sync.OnceValue(func() int { return <-done })
 	t.Cleanup(func() {
