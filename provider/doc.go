@@ -122,8 +122,9 @@
 //     revoke the whole family; the answer is invalid_grant.
 //  8. /end_session verifies id_token_hint's issuer and signature (expiry
 //     ignored), ends the cookie's session and the hint's sid (session row
-//     deleted, its access tokens revoked; refresh tokens are offline
-//     grants and survive), clears the cookie, and redirects to
+//     deleted, the access and refresh tokens issued in it revoked, so a
+//     refreshed ID token, which keeps the login's sid, still names it),
+//     clears the cookie, and redirects to
 //     post_logout_redirect_uri with state only when it exactly matches the
 //     client's registration — otherwise to /logged-out. Every client
 //     that was issued tokens in an ended session and registered a

@@ -15,8 +15,8 @@ import (
 
 // endSession is RP-initiated logout. It ends the browser session named by
 // the cookie and the one named by the id_token_hint's sid (so it works as
-// a cookie-less GET), deleting the session row and revoking the session's
-// tokens; refresh tokens are offline grants and survive. Clients that were
+// a cookie-less GET), deleting the session row and revoking the tokens
+// issued in the session, refresh tokens included. Clients that were
 // issued tokens in an ended session get a back-channel logout token
 // (backchannel.go). The browser goes
 // to post_logout_redirect_uri (with state) only when it exactly matches

@@ -71,6 +71,7 @@ func (p *Provider) newIssue(ctx context.Context, req op.TokenRequest, withRefres
 		Scopes:    grantedScopes,
 		AuthTime:  at.AuthTime,
 		AMR:       at.AMR,
+		SessionID: sessionID,
 		CreatedAt: now,
 		ExpiresAt: now.Add(c.refreshTokenTTL()),
 	}
