@@ -14,9 +14,10 @@ import (
 )
 
 // newIssue builds the token records one token response stores. Refresh
-// tokens are offline grants: they are not bound to the browser session, so
-// logging out does not revoke them, and a family keeps the scopes it was
-// granted even when a refresh narrows the scopes of one response.
+// tokens are bound to the login's session like access tokens, so refreshed
+// ID tokens keep its sid and logging out revokes them; a family keeps the
+// scopes it was granted even when a refresh narrows the scopes of one
+// response.
 func (p *Provider) newIssue(ctx context.Context, req op.TokenRequest, withRefresh bool, familyID string) (storage.TokenIssue, string, error) {
 	var (
 		clientID, sessionID string
