@@ -23,9 +23,12 @@ import (
 // the workspace page inside DingTalk (the demo's dev cookie, then a real
 // DingTalk User-Agent); the admin-console and workspace entries; the
 // in-client website login (sns, with the User-Agent, then the dev
-// cookie); the mini-program token exchange. One
-// person keeps one subject across flows and corps. No page may log an
-// error or a Content-Security-Policy violation.
+// cookie); the mini-program token exchange; then the demo's other links:
+// the ISV suite's login, prompt=login with the classic QR page, leaving
+// the QR page, the workspace entry in a normal browser, the second corp's
+// admin console, leaving the DingTalk pretence, and an inactive person's
+// exchange. One person keeps one subject across flows and corps. No page
+// may log an error or a Content-Security-Policy violation.
 func TestDevBrowserClickThrough(t *testing.T) {
 	c := newChromium(t, 90*time.Second)
 	// As a user would: in an empty working directory, where the SQLite
@@ -211,6 +214,89 @@ func TestDevBrowserClickThrough(t *testing.T) {
 		subs["mini program"], _ = claims["sub"].(string)
 	})
 
+	t.Run("ISV suite", func(t *testing.T) {
+		// No corp named: the ISV suite's login, where DingTalk lists the
+		// people of every corp that installed it.
+		b := d.open(t, tabOptions{})
+		b.clickLink("Log in")
+		b.waitForPage(issuer + "/login")
+		b.clickLink("Open DingTalk's sign-in page")
+		b.waitForPage(d.simURL + "/oauth2/auth")
+		b.click(simMember(dingtalktest.DemoCorpID, "manager4721"))
+		r := d.loggedIn(b, "Logged in")
+		r.want(t, "张三", dingtalktest.DemoCorpID, "manager4721", "oauth2")
+		subs["ISV suite"] = r.sub
+
+		// The bridge session serves "Log in again" only after DingTalk.
+		b.clickLink("Back to the demo")
+		b.waitForPage(d.url)
+		b.clickLink("Log in again")
+		b.waitForPage(issuer + "/login")
+		b.clickLink("Use the classic QR sign-in")
+		b.waitForPage(d.simURL + "/connect/qrconnect")
+		b.click(simMember(dingtalktest.DemoCorpID, "manager4721"))
+		r = d.loggedIn(b, "Logged in")
+		r.want(t, "张三", dingtalktest.DemoCorpID, "manager4721", "sns")
+		subs["classic QR"] = r.sub
+	})
+
+	t.Run("back to the application", func(t *testing.T) {
+		b := d.open(t, tabOptions{})
+		b.clickLink("Log in to " + corp1)
+		b.waitForPage(issuer + "/login")
+		b.clickLink("Back to the application")
+		b.waitForPage(d.url + "callback")
+		if text := b.text(); !strings.Contains(text, "error=access_denied") {
+			t.Errorf("leaving the QR page, want access_denied at the demo:\n%s", text)
+		}
+	})
+
+	t.Run("workspace entry outside DingTalk", func(t *testing.T) {
+		b := d.open(t, tabOptions{})
+		b.clickLink("/dingtalk/start/" + demoClientID + "?corpId=")
+		b.waitForPage(issuer + "/login")
+		b.clickInFrame("#dt-qr iframe", simMember(dingtalktest.DemoCorpID, "manager4721"))
+		r := d.loggedIn(b, "Logged in")
+		r.want(t, "张三", dingtalktest.DemoCorpID, "manager4721", "oauth2")
+		subs["workspace entry outside DingTalk"] = r.sub
+	})
+
+	t.Run("admin console of the second corp", func(t *testing.T) {
+		b := d.open(t, tabOptions{})
+		b.clickLink("Admin console of " + corp2)
+		r := d.loggedIn(b, "Logged in")
+		r.want(t, "Bob Smith", dingtalktest.DemoCorp2ID, "bob.smith", "admin_console")
+	})
+
+	t.Run("back to a normal browser", func(t *testing.T) {
+		b := d.open(t, tabOptions{})
+		b.clickButton("Pretend to be DingTalk")
+		b.waitForPage(d.url)
+		b.clickButton("Back to a normal browser")
+		b.waitForPage(d.url)
+		b.clickLink("Log in inside DingTalk to " + corp1)
+		b.waitForPage(issuer + "/login")
+		if !b.has("#dt-qr") {
+			t.Error("a normal browser again, want the QR page")
+		}
+	})
+
+	t.Run("mini program, inactive person", func(t *testing.T) {
+		b := d.open(t, tabOptions{})
+		b.clickLink("Exchange a mini program's code for tokens")
+		b.waitForPage(d.url + "mini")
+		b.run("choose 王五", chromedp.SetValue(`select[name="person"]`, dingtalktest.DemoCorpID+":wangwu", chromedp.ByQuery))
+		b.clickButton("Exchange")
+		b.waitForPage(d.url + "mini")
+		var status string
+		b.eval(`document.querySelector("h2").innerText`, &status)
+		var resp map[string]any
+		d.readJSON(b, "#response", &resp)
+		if status != "Token endpoint answered 400 Bad Request" || resp["error"] != "invalid_grant" || resp["access_token"] != nil {
+			t.Errorf("an inactive person's exchange: %q %v, want 400 invalid_grant", status, resp)
+		}
+	})
+
 	// One person, one subject, whichever way they came in.
 	if subs["QR"] == "" {
 		t.Fatal("the QR login gave no subject to compare")
@@ -220,8 +306,8 @@ func TestDevBrowserClickThrough(t *testing.T) {
 			t.Errorf("张三's sub through %s = %q, through QR %q", flow, sub, subs["QR"])
 		}
 	}
-	if len(subs) != 6 {
-		t.Errorf("compared the subjects of %d flows, want 6: %v", len(subs), subs)
+	if len(subs) != 9 {
+		t.Errorf("compared the subjects of %d flows, want 9: %v", len(subs), subs)
 	}
 }
 
