@@ -30,7 +30,7 @@ import (
 // exchange. One person keeps one subject across flows and corps. No page
 // may log an error or a Content-Security-Policy violation.
 func TestDevBrowserClickThrough(t *testing.T) {
-	c := newChromium(t, 90*time.Second)
+	c := newChromium(t, 120*time.Second)
 	// As a user would: in an empty working directory, where the SQLite
 	// file goes, open the demo URL dev prints.
 	dir := t.TempDir()
@@ -297,6 +297,33 @@ func TestDevBrowserClickThrough(t *testing.T) {
 		}
 	})
 
+	t.Run("silent login inside DingTalk", func(t *testing.T) {
+		// No bridge session yet: prompt=none takes the JSAPI round trip
+		// when the corp is named, else it cannot.
+		b := d.open(t, tabOptions{UserAgent: androidDingTalkUA, Mobile: true})
+		b.clickLink("Silent login")
+		b.waitForPage(d.url + "callback")
+		if text := b.text(); !strings.Contains(text, "error=login_required") {
+			t.Errorf("silent login inside DingTalk without a corp, want login_required:\n%s", text)
+		}
+		b.clickLink("Back to the demo")
+		b.waitForPage(d.url)
+		b.clickLink("Silent login inside DingTalk to " + corp1)
+		r := d.loggedIn(b, "Logged in")
+		r.want(t, "张三", dingtalktest.DemoCorpID, "manager4721", "workspace")
+		subs["silent login inside DingTalk"] = r.sub
+	})
+
+	t.Run("corp chooser inside DingTalk", func(t *testing.T) {
+		// Nothing names a corp and two are possible: the bridge asks.
+		b := d.open(t, tabOptions{UserAgent: androidDingTalkUA, Mobile: true})
+		b.clickLink("Log in")
+		b.waitForPage(issuer + "/login")
+		b.clickLink(corp1)
+		r := d.loggedIn(b, "Logged in")
+		r.want(t, "张三", dingtalktest.DemoCorpID, "manager4721", "workspace")
+	})
+
 	// One person, one subject, whichever way they came in.
 	if subs["QR"] == "" {
 		t.Fatal("the QR login gave no subject to compare")
@@ -306,8 +333,8 @@ func TestDevBrowserClickThrough(t *testing.T) {
 			t.Errorf("张三's sub through %s = %q, through QR %q", flow, sub, subs["QR"])
 		}
 	}
-	if len(subs) != 9 {
-		t.Errorf("compared the subjects of %d flows, want 9: %v", len(subs), subs)
+	if len(subs) != 10 {
+		t.Errorf("compared the subjects of %d flows, want 10: %v", len(subs), subs)
 	}
 }
 
