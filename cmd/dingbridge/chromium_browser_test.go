@@ -325,12 +325,13 @@ func (b *tab) eval(js string, res any) {
 	b.run("evaluate "+js, chromedp.Evaluate(js, res))
 }
 
-// text is the page's visible text.
+// text is the page's visible text with codes and tokens redacted, fit
+// for a failure message.
 func (b *tab) text() string {
 	b.t.Helper()
 	var s string
 	b.eval(`document.body ? document.body.innerText : ""`, &s)
-	return s
+	return redact(s)
 }
 
 // has reports whether the page has an element sel.

@@ -418,7 +418,7 @@ func (d *devDemo) loggedIn(b *tab, h1 string) demoLogin {
 	var got string
 	b.eval(`document.querySelector("h1").innerText`, &got)
 	if got != h1 {
-		b.t.Fatalf("the demo shows %q, want %s:\n%s", got, q, redact(b.text()))
+		b.t.Fatalf("the demo shows %q, want %s:\n%s", got, q, b.text())
 	}
 	var r demoLogin
 	d.readJSON(b, "#claims", &r.claims)
