@@ -103,12 +103,17 @@ var kindCodes = map[Kind][]string{
 		"Forbidden.AccessDenied.AccessTokenPermissionDenied",
 		"Forbidden.AccessDenied.IpNotInWhiteList",
 	},
-	KindThrottled: concat(codeRange(90001, 90017), []string{
+	KindThrottled: concat(codeRange(90001, 90014), []string{
+		"90017",
 		"90018", // per-app per-API QPS
 		"90020", // monthly quota
 		"Forbidden.AccessDenied.ApiCountLimitForOrg",
 	}),
-	KindBadCredentials: concat(codeRange(40080, 40090), []string{ // ISV suite problems; 40089 invalid corpid/corpsecret
+	KindBadCredentials: {
+		// ISV suite secret, suite token, suite id, permanent code, suite
+		// ticket, ISV appid, suite key/secret, suite gone.
+		"40080", "40082", "40083", "40084", "40085", "40086", "40088", "40090",
+		"40089",  // invalid corpid or corpsecret
 		"40096",  // invalid appKey or appSecret
 		"40001",  // wrong secret
 		"40013",  // invalid corpid
@@ -121,7 +126,7 @@ var kindCodes = map[Kind][]string{
 		"invalidSuiteKey",
 		"invalidSuiteTicket",
 		"invalidAuthInfo",
-	}),
+	},
 	KindTokenInvalid: {
 		"40014", // invalid access_token
 		"42001", // access_token expired
@@ -129,7 +134,6 @@ var kindCodes = map[Kind][]string{
 		"InvalidAuthentication",
 		"accesstoken.expired",
 		"invalidToken",
-		"AuthenticationFailed.MissingParameter",
 	},
 	KindTransient: {
 		"-1", // system busy

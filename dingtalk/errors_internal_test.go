@@ -93,7 +93,6 @@ func TestClassify(t *testing.T) {
 		{400, "InvalidAuthentication", "", KindTokenInvalid},
 		{400, "accesstoken.expired", "", KindTokenInvalid},
 		{400, "invalidToken", "", KindTokenInvalid},
-		{400, "AuthenticationFailed.MissingParameter", "", KindTokenInvalid},
 		// Timestamp
 		{200, "853001", "", KindTimestamp},
 		{200, "853002", "", KindTimestamp},
@@ -109,11 +108,20 @@ func TestClassify(t *testing.T) {
 		{200, "90019", "", KindOther},
 		{404, "InvalidAction.NotFound", "", KindOther},
 		{400, "unsupported.grant.type", "", KindOther},
+		// §2.1/§4.2: the header is missing, a request bug, not a bad token.
+		{400, "AuthenticationFailed.MissingParameter", "", KindOther},
+		// §4.1 lists 90001–90014 and 90017 as throttling, not 90015/90016.
+		{200, "90015", "", KindOther},
+		{200, "90016", "", KindOther},
+		// §4.1: 40087 (permanent auth code not created) is "fail", not ISV
+		// configuration; 40081 is not in the reference at all.
+		{200, "40087", "", KindOther},
+		{200, "40081", "", KindOther},
 	}
-	for i := 90001; i <= 90017; i++ {
+	for _, i := range []int{90001, 90002, 90003, 90004, 90005, 90006, 90007, 90008, 90009, 90010, 90011, 90012, 90013, 90014, 90017} {
 		rows = append(rows, row{200, itoa(i), "", KindThrottled})
 	}
-	for i := 40080; i <= 40090; i++ {
+	for _, i := range []int{40080, 40082, 40083, 40084, 40085, 40086, 40088, 40089, 40090} {
 		rows = append(rows, row{200, itoa(i), "", KindBadCredentials})
 	}
 	for _, r := range rows {

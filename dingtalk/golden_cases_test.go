@@ -85,6 +85,8 @@ func goldenCases() []goldenCase {
 		{name: "e3_users_me_ok", reply: "e3_users_me_ok.json", call: me, want: e3},
 		{name: "e3_forbidden_capitalized", reply: "e3_forbidden_capitalized.json", status: 403, call: me, want: e3,
 			kind: dingtalk.KindNoPermission, code: "Forbidden.AccessDenied.AccessTokenPermissionDenied", hasReqID: true},
+		{name: "e3_missing_parameter", reply: "e3_missing_parameter.json", status: 400, call: me, want: e3,
+			kind: dingtalk.KindOther, code: "AuthenticationFailed.MissingParameter", hasReqID: true},
 		{name: "e3_user_not_found", reply: "e3_user_not_found.json", status: 404, call: me, want: e3,
 			kind: dingtalk.KindNotMember, code: "invalidParameter.user.notFound", hasReqID: true},
 
