@@ -18,7 +18,7 @@ const (
 	PermBase           = "qyapi_base"                 // E7 getuserinfo
 	PermGetMember      = "qyapi_get_member"           // E8 user/get, E9 getbyunionid
 	PermMobile         = "mobile"                     // E8 mobile
-	PermEmail          = "email"                      // E8 email, org_email
+	PermEmail          = "email"                      // E8 email, work_place (personal-info permission)
 	PermDepartmentList = "qyapi_get_department_list"  // E22-E25
 	PermContactRead    = "Contact.User.Read"          // E3 users/me
 	PermContactMobile  = "Contact.User.mobile"        // E3 mobile

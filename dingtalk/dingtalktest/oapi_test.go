@@ -131,15 +131,24 @@ func TestUserGetPermissions(t *testing.T) {
 	srv := newServer(t)
 	noContact := restrictedApp(srv, "dingnocontact0000001", []string{dingtalktest.PermBase, dingtalktest.PermGetMember}, nil)
 	tok := appToken(t, srv, "dingnocontact0000001", noContact)
-	r := topapi(t, srv, "/topapi/v2/user/get", tok, map[string]string{"userid": "manager4721"})
+	srv.AddUser(dingtalktest.User{CorpID: dingtalktest.DemoCorpID, UserID: "desk42", UnionID: "Dk4Ql2mWn8sVb3cXz6aLp0oEiE",
+		Name: "赵六", Mobile: "13500135005", Email: "zhaoliu@example.com", OrgEmail: "zhaoliu@yunqiao.example", WorkPlace: "杭州"})
+	r := topapi(t, srv, "/topapi/v2/user/get", tok, map[string]string{"userid": "desk42"})
 	wantOAPI(t, r, 0)
-	for _, k := range []string{"mobile", "email", "org_email"} {
+	// Reference E8: mobile needs the staff-mobile permission, email and
+	// work_place the personal-info permission; §9: state_code and org_email
+	// are not gated for internal apps.
+	for _, k := range []string{"mobile", "email", "work_place"} {
 		if r.has("result", k) {
 			t.Errorf("result.%s present without permission: %s", k, r.raw)
 		}
 	}
-	if r.str("result", "state_code") != "86" {
-		t.Errorf("state_code withheld from an internal app: %s", r.raw)
+	if r.str("result", "state_code") != "86" || r.str("result", "org_email") != "zhaoliu@yunqiao.example" {
+		t.Errorf("state_code or org_email withheld from an internal app: %s", r.raw)
+	}
+	full := topapi(t, srv, "/topapi/v2/user/get", demoToken(t, srv), map[string]string{"userid": "desk42"})
+	if full.str("result", "work_place") != "杭州" || full.str("result", "email") != "zhaoliu@example.com" {
+		t.Errorf("work_place or email withheld with the permission: %s", full.raw)
 	}
 
 	bare := restrictedApp(srv, "dingbare000000000001", []string{dingtalktest.PermBase}, nil)

@@ -123,7 +123,7 @@ func (s *Simulator) handleUserGet(w http.ResponseWriter, r *http.Request) {
 func (s *Simulator) userDetail(c client, u User) userGetResult {
 	res := userGetResult{
 		UserID: u.UserID, UnionID: u.UnionID, Name: u.Name, Avatar: u.Avatar,
-		JobNumber: u.JobNumber, Title: u.Title, WorkPlace: u.WorkPlace,
+		JobNumber: u.JobNumber, Title: u.Title,
 		DeptIDList: append([]int64{}, u.DeptIDs...),
 		Active:     !u.Inactive, RealAuthed: !u.Inactive, Admin: u.Admin || sysLevel(u) == 1 || sysLevel(u) == 2,
 		Boss: u.Boss || sysLevel(u) == 100, Senior: u.Boss,
@@ -134,10 +134,15 @@ func (s *Simulator) userDetail(c client, u User) userGetResult {
 		res.DeptOrderList = append(res.DeptOrderList, deptOrder{DeptID: id, Order: d.Order})
 		res.LeaderInDept = append(res.LeaderInDept, deptLeader{DeptID: id, Leader: false})
 	}
-	if c.suite {
-		return res // ISV apps never see contact details or hired_date.
+	// The personal-info permission gates work_place for every app, and
+	// email for internal apps.
+	if c.has(PermEmail) {
+		res.WorkPlace = u.WorkPlace
 	}
-	res.Telephone, res.HiredDate = u.Telephone, u.HiredDate
+	if c.suite {
+		return res // ISV apps never see contact details, org_email or hired_date.
+	}
+	res.Telephone, res.HiredDate, res.OrgEmail = u.Telephone, u.HiredDate, u.OrgEmail
 	if u.Mobile != "" {
 		res.StateCode = stateCode(u)
 		if c.has(PermMobile) {
@@ -145,7 +150,7 @@ func (s *Simulator) userDetail(c client, u User) userGetResult {
 		}
 	}
 	if c.has(PermEmail) {
-		res.Email, res.OrgEmail = u.Email, u.OrgEmail
+		res.Email = u.Email
 	}
 	return res
 }
