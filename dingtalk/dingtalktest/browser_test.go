@@ -74,6 +74,9 @@ dd.ready(function(){
     onSuccess: function(info){ log('OLD=' + info.code); }, onFail: function(e){ log('OLDFAIL=' + e.errorCode); }});
   dd.getAuthCode({corpId: '` + dingtalktest.DemoCorpID + `',
     success: function(res){ log('MINI=' + res.authCode); }, fail: function(e){ log('MINIFAIL=' + e.errorCode); }});
+  // The legacy mini-program page calls getAuthCode without arguments: the
+  // code is for the current corp (dd.corpId).
+  dd.getAuthCode({success: function(res){ log('MINIBARE=' + res.authCode); }, fail: function(e){ log('MINIBAREFAIL=' + e.errorCode); }});
   dd.requestAuthCode({corpId: 'dingunknown', clientId: '',
     onSuccess: function(){ log('UNKNOWN=ok'); }, onFail: function(e){ log('UNKNOWNFAIL=' + e.errorCode); }});
 });
@@ -95,7 +98,7 @@ dd.ready(function(){
 		t.Errorf("unknown corp errorCode = %s, want 3", f)
 	}
 	tok := demoToken(t, srv)
-	for _, k := range []string{"NEW", "OLD", "MINI"} {
+	for _, k := range []string{"NEW", "OLD", "MINI", "MINIBARE"} {
 		r := topapi(t, srv, "/topapi/v2/user/getuserinfo", tok, map[string]string{"code": find(k)})
 		if r.str("result", "userid") != "alice.wang" {
 			t.Errorf("%s code: E7 = %s", k, r.raw)

@@ -69,8 +69,11 @@
       p = p || {};
       return quiet(call(p, function (c) { return { code: c }; }, p.onSuccess ? 'onSuccess' : 'success', p.onFail ? 'onFail' : 'fail'));
     },
-    // Mini program: res.authCode
+    // Mini program: res.authCode. The legacy page passes no corpId: the
+    // code is then for the current corp (dd.corpId).
     getAuthCode: function (p) {
+      p = Object.assign({}, p);
+      p.corpId = p.corpId || dd.corpId;
       return quiet(call(p, function (c) { return { authCode: c }; }, 'success', 'fail'));
     },
     runtime: {
