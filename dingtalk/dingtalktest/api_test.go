@@ -105,3 +105,23 @@ func TestContactUserPermissions(t *testing.T) {
 		t.Errorf("ISV mobile = %q, want masked", m)
 	}
 }
+
+// The v1.0 gateway reads body fields by their exact names: a field spelled
+// in another case is absent (reference §3: E14 "note lower-case corpid",
+// E2 camelCase, E6 snake_case).
+func TestAPIBodyFieldNamesAreExact(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	wantAPIError(t, postJSON(t, srv, "/v1.0/oauth2/ssoAccessToken",
+		map[string]string{"corpId": dingtalktest.DemoCorp2ID, "ssoSecret": dingtalktest.DemoSSO2Secret}), 400, "invalidClientIdOrSecret")
+	wantAPIError(t, postJSON(t, srv, "/v1.0/oauth2/accessToken",
+		map[string]string{"appkey": dingtalktest.DemoAppKey, "appsecret": dingtalktest.DemoAppSecret}), 400, "invalidClientIdOrSecret")
+	code := srv.IssueCode(dingtalktest.CodeOAuth, dingtalktest.DemoAppKey, dingtalktest.DemoCorpID, "alice.wang")
+	wantAPIError(t, postJSON(t, srv, "/v1.0/oauth2/userAccessToken", map[string]string{
+		"ClientId": dingtalktest.DemoAppKey, "ClientSecret": dingtalktest.DemoAppSecret, "code": code, "grantType": "authorization_code"}),
+		400, "invalidClientIdOrSecret")
+	// The exact spellings still work, and the code was not consumed above.
+	if r := exchange(t, srv, dingtalktest.DemoAppKey, dingtalktest.DemoAppSecret, code); r.status != 200 {
+		t.Fatalf("E2 with exact field names = %d %s", r.status, r.raw)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 )
@@ -109,11 +110,38 @@ func apiBody(w http.ResponseWriter, r *http.Request, v any) bool {
 		apiError(w, http.StatusBadRequest, "MissingBody", "body is mandatory for this action.")
 		return false
 	}
-	if err := json.Unmarshal(b, v); err != nil {
+	if err := exactJSON(b, v); err != nil {
 		apiError(w, http.StatusBadRequest, "InvalidParameter", "request body is not valid JSON")
 		return false
 	}
 	return true
+}
+
+// exactJSON decodes a JSON object into the struct v, matching keys to the
+// fields' json names exactly. encoding/json alone matches case-insensitively,
+// which would accept "corpId" for E14's "corpid"; DingTalk treats a key
+// spelled differently as absent.
+func exactJSON(b []byte, v any) error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	names := map[string]bool{}
+	t := reflect.TypeOf(v).Elem()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		names[name] = true
+	}
+	for k := range m {
+		if !names[k] {
+			delete(m, k)
+		}
+	}
+	kept, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(kept, v)
 }
 
 // Token checks shared by endpoint families.
