@@ -82,6 +82,18 @@ func goldenCases() []goldenCase {
 		{name: "e2_user_token_ok", reply: "e2_user_token_ok.json", call: exchange, want: e2},
 		{name: "e2_invalid_code", reply: "e2_invalid_code.json", status: 400, call: exchange, want: e2,
 			kind: dingtalk.KindCodeInvalid, code: "invalidCode", hasReqID: true},
+		{name: "e2_refresh_ok", reply: "e2_user_token_ok.json",
+			call: func(ctx context.Context, c *dingtalk.Client) (any, error) {
+				return app(c, dingtalk.TokenV1).RefreshUserToken(ctx, "usr-ref-6c1e")
+			},
+			want: wantRequest{method: post, path: "/v1.0/oauth2/userAccessToken",
+				body: `{"clientId":"` + appKey + `","clientSecret":"` + appSecret + `","refreshToken":"usr-ref-6c1e","grantType":"refresh_token"}`}},
+		{name: "e2_suite_exchange_ok", reply: "e2_user_token_ok.json",
+			call: func(ctx context.Context, c *dingtalk.Client) (any, error) {
+				return suite(c, dingtalk.TokenV1).ExchangeCode(ctx, userCode)
+			},
+			want: wantRequest{method: post, path: "/v1.0/oauth2/userAccessToken",
+				body: `{"clientId":"` + suiteKey + `","clientSecret":"` + suiteSecret + `","code":"` + userCode + `","grantType":"authorization_code"}`}},
 		{name: "e3_users_me_ok", reply: "e3_users_me_ok.json", call: me, want: e3},
 		{name: "e3_forbidden_capitalized", reply: "e3_forbidden_capitalized.json", status: 403, call: me, want: e3,
 			kind: dingtalk.KindNoPermission, code: "Forbidden.AccessDenied.AccessTokenPermissionDenied", hasReqID: true},
