@@ -20,7 +20,8 @@
 //	POST /topapi/v2/user/get                   E8
 //	POST /topapi/user/getbyunionid             E9
 //	GET  /connect/qrconnect                    E10 legacy login page
-//	GET  /connect/oauth2/sns_authorize         E11 (snsapi_login page; snsapi_auth inside DingTalk)
+//	GET  /connect/oauth2/sns_authorize         E11 (snsapi_login page; snsapi_auth inside DingTalk; loginTmpCode)
+//	GET  /login/qrcode.htm?goto=               legacy DDLogin iframe: posts a loginTmpCode to its page
 //	POST /sns/getuserinfo_bycode               E12 (signed)
 //	GET  /sso/gettoken, GET /sso/getuserinfo   E13, E15
 //	POST /v1.0/oauth2/ssoAccessToken           E14
@@ -32,6 +33,7 @@
 //	GET  /v1.0/oauth2/apps/authInfo            E21
 //	POST /topapi/v2/department/{get,listparentbyuser,listparentbydept,listsub,listsubid}  E22-E25
 //	GET  /dingding/h5-dingtalk-login/0.21.0/ddlogin.js (alias /ddlogin.js)           DTFrameLogin
+//	GET  /dingding/dinglogin/0.0.5/ddLogin.js (alias /ddLogin.js)                    legacy DDLogin
 //	GET  /dingding/dingtalk-jsapi/3.1.0/dingtalk.open.js (alias /dingtalk.open.js)   dd JSAPI shim
 //	POST /__sim/jsapi/authcode                 mints JSAPI codes for the shim (CORS)
 //	GET  /__sim/                               console: pick the current DingTalk client user

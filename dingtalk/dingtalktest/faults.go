@@ -40,6 +40,7 @@ const (
 	EndpointListSub          Endpoint = "POST /topapi/v2/department/listsub"          // E25
 	EndpointListSubID        Endpoint = "POST /topapi/v2/department/listsubid"        // E25
 	EndpointJSAPIAuthCode    Endpoint = "POST /__sim/jsapi/authcode"                  // dd shim
+	EndpointQRCodeFrame      Endpoint = "GET /login/qrcode.htm"                       // legacy DDLogin iframe (§5.7)
 )
 
 // FaultKind selects what an injected fault does.

@@ -86,6 +86,10 @@ func (s *Simulator) handleLegacyAuthorize(w http.ResponseWriter, r *http.Request
 		errorPage(w, msg)
 		return
 	}
+	if tmp := r.URL.Query().Get("loginTmpCode"); tmp != "" && r.URL.Path == snsAuthorizePath && !req.silent {
+		s.legacyTmpCodeLogin(w, r, req, tmp)
+		return
+	}
 	if !req.silent {
 		renderPage(w, http.StatusOK, "login", s.legacyPage(r.URL.Path, req, ""))
 		return

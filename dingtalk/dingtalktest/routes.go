@@ -28,9 +28,14 @@ func (s *Simulator) routes() {
 	page("GET /connect/oauth2/sns_authorize", EndpointSNSAuthorize, s.handleLegacyAuthorize)
 	m.HandleFunc("POST /connect/oauth2/sns_authorize", s.handleLegacySubmit)
 
+	page("GET /login/qrcode.htm", EndpointQRCodeFrame, s.handleQRCode)
+	m.HandleFunc("POST /login/qrcode.htm", s.handleQRCodeSubmit)
+
 	// Scripts at the official CDN paths and short aliases.
 	m.HandleFunc("GET /dingding/h5-dingtalk-login/0.21.0/ddlogin.js", serveAsset("assets/ddlogin.js", "text/javascript"))
 	m.HandleFunc("GET /ddlogin.js", serveAsset("assets/ddlogin.js", "text/javascript"))
+	m.HandleFunc("GET /dingding/dinglogin/0.0.5/ddLogin.js", serveAsset("assets/ddlogin_legacy.js", "text/javascript"))
+	m.HandleFunc("GET /ddLogin.js", serveAsset("assets/ddlogin_legacy.js", "text/javascript"))
 	m.HandleFunc("GET /dingding/dingtalk-jsapi/3.1.0/dingtalk.open.js", s.handleJSAPIScript)
 	m.HandleFunc("GET /dingtalk.open.js", s.handleJSAPIScript)
 
