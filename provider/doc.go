@@ -136,9 +136,10 @@
 // (backchannel_logout_supported, backchannel_logout_session_supported).
 // Who is told: every client that was issued tokens in the session — the
 // code grant and the token exchange write a session–client link in the
-// same transaction as the tokens (tokens expire and are collected long
-// before a 12-hour session ends, so the tokens themselves cannot tell);
-// links go with the session. When is it
+// same transaction as the tokens (a client without offline_access holds
+// only access tokens, which are collected after their hour, long before
+// a 12-hour session ends, so the tokens themselves cannot tell); links go
+// with the session. When is it
 // told: when end_session deletes the session; the call that deletes it
 // announces it, so a repeated logout sends nothing. A session that merely
 // expires is not announced. What is sent: a JWT with typ logout+jwt,
