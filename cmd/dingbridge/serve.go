@@ -84,6 +84,7 @@ func (a *app) serve(ctx context.Context, s *settings) error {
 func (a *app) serveWith(ctx context.Context, s *settings, x serveExtras) error {
 	logger := a.newLogger(s)
 	slog.SetDefault(logger) // zitadel's op logs through the default logger
+	tuneGC(a.getenv)
 
 	if err := loadKeyMaterial(s, logger); err != nil {
 		return err
