@@ -40,6 +40,18 @@ type process struct {
 	log   string         // file with its stderr
 	// started is when it was started; ready when it first answered.
 	started, ready time.Time
+	// argv and readyURL start it again (restart).
+	argv     []string
+	readyURL string
+	dir      string
+}
+
+// restart stops the server and starts it again with the same
+// configuration and database, and returns the new process: its ready time
+// is that of a start on a schema that is already migrated, with its keys.
+func (p *process) restart(ctx context.Context) (*process, error) {
+	p.stop()
+	return startServer(ctx, p.dir, p.name, p.argv, p.readyURL)
 }
 
 // pid is the child's process id.
@@ -164,7 +176,7 @@ func startServer(ctx context.Context, dir, name string, argv []string, readyURL 
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.Dir = dir
-	p := &process{name: name, cmd: cmd, log: logFile.Name()}
+	p := &process{name: name, cmd: cmd, log: logFile.Name(), argv: argv, readyURL: readyURL, dir: dir}
 	p.started = time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
