@@ -49,7 +49,8 @@
 //
 //  1. The relying party sends the browser to /authorize. Provider.authorize
 //     parses the request with op.ParseAuthorizeRequest and loads the client
-//     (storage.GetClient). Until client_id and redirect_uri are known good
+//     (storage.GetClient; registrations are reused for 5 s, clientcache.go,
+//     so a change made by another process applies within that time). Until client_id and redirect_uri are known good
 //     (exact match; native clients may vary a loopback port), errors render
 //     templates.Error with status 400 and go nowhere else. After that,
 //     errors go back to the redirect_uri with error, state and iss:
