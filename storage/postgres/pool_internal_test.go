@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -10,6 +11,10 @@ func TestPoolSize(t *testing.T) {
 	if base == "" {
 		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 	}
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
 	for _, tc := range []struct {
 		name string
 		url  string
@@ -17,8 +22,8 @@ func TestPoolSize(t *testing.T) {
 		want int32
 	}{
 		{"default", base, 0, DefaultMaxConns()},
-		{"URL parameter", base + "&pool_max_conns=3", 0, 3},
-		{"option", base + "&pool_max_conns=3", 7, 7},
+		{"URL parameter", base + sep + "pool_max_conns=3", 0, 3},
+		{"option", base + sep + "pool_max_conns=3", 7, 7},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := Open(t.Context(), tc.url, Options{MaxConns: tc.opt})
