@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/dingbridge/dingbridge/dingtalk/dingtalktest"
+	"github.com/dingbridge/dingbridge/internal/chromiumtest"
 )
 
 // TestDevBrowserClickThrough starts "dingbridge dev" as a user would and
@@ -30,7 +31,7 @@ import (
 // exchange. One person keeps one subject across flows and corps. No page
 // may log an error or a Content-Security-Policy violation.
 func TestDevBrowserClickThrough(t *testing.T) {
-	c := newChromium(t, 120*time.Second)
+	c := chromiumtest.Start(t, 120*time.Second)
 	// As a user would: in an empty working directory, where the SQLite
 	// file goes, open the demo URL dev prints.
 	dir := t.TempDir()
@@ -57,53 +58,53 @@ func TestDevBrowserClickThrough(t *testing.T) {
 	var aliceSub string
 
 	t.Run("QR", func(t *testing.T) {
-		b := d.open(t, tabOptions{})
-		b.clickLink("Log in to " + corp1)
-		b.waitForPage(issuer + "/login")
-		b.waitFor("DTFrameLogin's iframe", `!!document.querySelector("#dt-qr iframe")`)
-		if src := b.attr("#dt-qr iframe", "src"); !strings.HasPrefix(src, d.simURL+"/oauth2/auth?") {
-			t.Fatalf("the QR frame shows %s, want the simulator's sign-in page", redact(src))
+		b := d.open(t, chromiumtest.TabOptions{})
+		b.ClickLink("Log in to " + corp1)
+		b.WaitForPage(issuer + "/login")
+		b.WaitFor("DTFrameLogin's iframe", `!!document.querySelector("#dt-qr iframe")`)
+		if src := b.Attr("#dt-qr iframe", "src"); !strings.HasPrefix(src, d.simURL+"/oauth2/auth?") {
+			t.Fatalf("the QR frame shows %s, want the simulator's sign-in page", chromiumtest.Redact(src))
 		}
-		b.clickInFrame("#dt-qr iframe", simMember(dingtalktest.DemoCorpID, "manager4721"))
-		r := d.loggedIn(b, "Logged in")
+		b.ClickInFrame("#dt-qr iframe", simMember(dingtalktest.DemoCorpID, "manager4721"))
+		r := d.loggedIn(t, b, "Logged in")
 		r.want(t, "张三", dingtalktest.DemoCorpID, "manager4721", "oauth2")
 		if !r.hasRefresh {
 			t.Error("no refresh token: the demo asks for offline_access")
 		}
 		subs["QR"] = r.sub
 
-		b.clickButton("Refresh")
-		if again := d.loggedIn(b, "Refreshed"); again.sub != r.sub || again.claims["name"] != r.claims["name"] {
+		b.ClickButton("Refresh")
+		if again := d.loggedIn(t, b, "Refreshed"); again.sub != r.sub || again.claims["name"] != r.claims["name"] {
 			t.Errorf("refreshed ID token: sub %q name %v, want %q %v", again.sub, again.claims["name"], r.sub, r.claims["name"])
 		}
 
-		b.clickLink("Log out")
-		b.waitForPage(d.url)
+		b.ClickLink("Log out")
+		b.WaitForPage(d.url)
 		var path string
-		b.eval(`location.pathname`, &path)
+		b.Eval(`location.pathname`, &path)
 		if path != "/demo/" {
 			t.Fatalf("logging out ended at %s, want the demo page", path)
 		}
-		if text := b.text(); strings.Contains(text, "Logged in as") {
+		if text := b.Text(); strings.Contains(text, "Logged in as") {
 			t.Errorf("the demo page still shows a login after logging out:\n%s", text)
 		}
-		b.clickLink("Silent login")
-		b.waitForPage(d.url + "callback")
-		if text := b.text(); !strings.Contains(text, "error=login_required") {
+		b.ClickLink("Silent login")
+		b.WaitForPage(d.url + "callback")
+		if text := b.Text(); !strings.Contains(text, "error=login_required") {
 			t.Errorf("silent login after logout, want login_required:\n%s", text)
 		}
 	})
 
 	t.Run("password", func(t *testing.T) {
-		b := d.open(t, tabOptions{})
-		b.clickLink("Log in to " + corp1)
-		b.waitForPage(issuer + "/login")
-		b.clickLink("Open DingTalk's sign-in page")
-		b.waitForPage(d.simURL + "/oauth2/auth")
-		b.typeInto(`input[name="account"]`, "alice.wang@yunqiao.example")
-		b.typeInto(`input[name="password"]`, dingtalktest.DemoPassword)
-		b.click(`button[name="action"][value="password"]`)
-		r := d.loggedIn(b, "Logged in")
+		b := d.open(t, chromiumtest.TabOptions{})
+		b.ClickLink("Log in to " + corp1)
+		b.WaitForPage(issuer + "/login")
+		b.ClickLink("Open DingTalk's sign-in page")
+		b.WaitForPage(d.simURL + "/oauth2/auth")
+		b.TypeInto(`input[name="account"]`, "alice.wang@yunqiao.example")
+		b.TypeInto(`input[name="password"]`, dingtalktest.DemoPassword)
+		b.Click(`button[name="action"][value="password"]`)
+		r := d.loggedIn(t, b, "Logged in")
 		r.want(t, "Alice Wang", dingtalktest.DemoCorpID, "alice.wang", "oauth2")
 		if r.get("email") != "alice.wang@yunqiao.example" || r.get("email_verified") != true {
 			t.Errorf("email = %v (verified %v), want the org e-mail, verified", r.get("email"), r.get("email_verified"))
@@ -112,30 +113,30 @@ func TestDevBrowserClickThrough(t *testing.T) {
 	})
 
 	t.Run("pretend to be DingTalk", func(t *testing.T) {
-		b := d.open(t, tabOptions{})
-		b.clickButton("Pretend to be DingTalk")
-		b.waitForPage(d.url)
-		if text := b.text(); !strings.Contains(text, "counts as the DingTalk client") {
+		b := d.open(t, chromiumtest.TabOptions{})
+		b.ClickButton("Pretend to be DingTalk")
+		b.WaitForPage(d.url)
+		if text := b.Text(); !strings.Contains(text, "counts as the DingTalk client") {
 			t.Fatalf("the demo page does not say the browser counts as DingTalk:\n%s", text)
 		}
-		b.clickLink("Log in inside DingTalk to " + corp1)
-		r := d.loggedIn(b, "Logged in")
+		b.ClickLink("Log in inside DingTalk to " + corp1)
+		r := d.loggedIn(t, b, "Logged in")
 		r.want(t, "张三", dingtalktest.DemoCorpID, "manager4721", "workspace")
 		subs["workspace (dev cookie)"] = r.sub
 	})
 
 	t.Run("DingTalk User-Agent", func(t *testing.T) {
-		b := d.open(t, tabOptions{UserAgent: androidDingTalkUA, Mobile: true})
-		b.clickLink("Log in inside DingTalk to " + corp1)
-		r := d.loggedIn(b, "Logged in")
+		b := d.open(t, chromiumtest.TabOptions{UserAgent: androidDingTalkUA, Mobile: true})
+		b.ClickLink("Log in inside DingTalk to " + corp1)
+		r := d.loggedIn(t, b, "Logged in")
 		r.want(t, "张三", dingtalktest.DemoCorpID, "manager4721", "workspace")
 		subs["workspace (User-Agent)"] = r.sub
 	})
 
 	t.Run("admin console", func(t *testing.T) {
-		b := d.open(t, tabOptions{})
-		b.clickLink("Admin console of " + corp1)
-		r := d.loggedIn(b, "Logged in")
+		b := d.open(t, chromiumtest.TabOptions{})
+		b.ClickLink("Admin console of " + corp1)
+		r := d.loggedIn(t, b, "Logged in")
 		r.want(t, "张三", dingtalktest.DemoCorpID, "manager4721", "admin_console")
 		if roles, _ := r.get("roles").([]any); !slices.Contains(roles, any("app_admin")) {
 			t.Errorf("roles = %v, want app_admin among them", r.get("roles"))
@@ -144,26 +145,26 @@ func TestDevBrowserClickThrough(t *testing.T) {
 	})
 
 	t.Run("workspace entry", func(t *testing.T) {
-		b := d.open(t, tabOptions{UserAgent: androidDingTalkUA, Mobile: true})
-		b.clickLink("/dingtalk/start/" + demoClientID + "?corpId=")
-		r := d.loggedIn(b, "Logged in")
+		b := d.open(t, chromiumtest.TabOptions{UserAgent: androidDingTalkUA, Mobile: true})
+		b.ClickLink("/dingtalk/start/" + demoClientID + "?corpId=")
+		r := d.loggedIn(t, b, "Logged in")
 		r.want(t, "张三", dingtalktest.DemoCorpID, "manager4721", "workspace")
 		subs["workspace entry"] = r.sub
 	})
 
 	t.Run("in-client sns", func(t *testing.T) {
-		b := d.open(t, tabOptions{UserAgent: androidDingTalkUA, Mobile: true})
+		b := d.open(t, chromiumtest.TabOptions{UserAgent: androidDingTalkUA, Mobile: true})
 		// Alice of the second corp is logged in to the DingTalk client:
 		// chosen on the simulator's console.
-		b.clickLink("console")
-		b.waitForPage(d.simURL + "/__sim/")
+		b.ClickLink("console")
+		b.WaitForPage(d.simURL + "/__sim/")
 		form := fmt.Sprintf(`form:has(input[name="corp_id"][value=%q])`, dingtalktest.DemoCorp2ID)
-		b.run("choose Alice", chromedp.SetValue(form+` select[name="user_id"]`, "0150123456781234", chromedp.ByQuery))
-		b.click(form + ` button[type="submit"]`)
-		b.waitForPage(d.simURL + "/__sim/")
-		b.navigate(d.url)
-		b.clickLink("Log in inside DingTalk to " + corp2)
-		r := d.loggedIn(b, "Logged in")
+		b.Run("choose Alice", chromedp.SetValue(form+` select[name="user_id"]`, "0150123456781234", chromedp.ByQuery))
+		b.Click(form + ` button[type="submit"]`)
+		b.WaitForPage(d.simURL + "/__sim/")
+		b.Navigate(d.url)
+		b.ClickLink("Log in inside DingTalk to " + corp2)
+		r := d.loggedIn(t, b, "Logged in")
 		r.want(t, "Alice Wang", dingtalktest.DemoCorp2ID, "0150123456781234", "sns")
 		if aliceSub != "" && r.sub != aliceSub {
 			t.Errorf("Alice in %s: sub %q; in %s (password): %q", corp2, r.sub, corp1, aliceSub)
@@ -171,11 +172,11 @@ func TestDevBrowserClickThrough(t *testing.T) {
 	})
 
 	t.Run("in-client sns, pretending", func(t *testing.T) {
-		b := d.open(t, tabOptions{})
-		b.clickButton("Pretend to be DingTalk")
-		b.waitForPage(d.url)
-		b.clickLink("Log in inside DingTalk to " + corp2)
-		r := d.loggedIn(b, "Logged in")
+		b := d.open(t, chromiumtest.TabOptions{})
+		b.ClickButton("Pretend to be DingTalk")
+		b.WaitForPage(d.url)
+		b.ClickLink("Log in inside DingTalk to " + corp2)
+		r := d.loggedIn(t, b, "Logged in")
 		r.want(t, "Alice Wang", dingtalktest.DemoCorp2ID, "0150123456781234", "sns")
 		if aliceSub != "" && r.sub != aliceSub {
 			t.Errorf("Alice in %s: sub %q; in %s (password): %q", corp2, r.sub, corp1, aliceSub)
@@ -183,19 +184,19 @@ func TestDevBrowserClickThrough(t *testing.T) {
 	})
 
 	t.Run("mini program", func(t *testing.T) {
-		b := d.open(t, tabOptions{})
-		b.clickLink("Exchange a mini program's code for tokens")
-		b.waitForPage(d.url + "mini")
-		b.run("choose 张三", chromedp.SetValue(`select[name="person"]`, dingtalktest.DemoCorpID+":manager4721", chromedp.ByQuery))
-		b.clickButton("Exchange")
-		b.waitForPage(d.url + "mini")
+		b := d.open(t, chromiumtest.TabOptions{})
+		b.ClickLink("Exchange a mini program's code for tokens")
+		b.WaitForPage(d.url + "mini")
+		b.Run("choose 张三", chromedp.SetValue(`select[name="person"]`, dingtalktest.DemoCorpID+":manager4721", chromedp.ByQuery))
+		b.ClickButton("Exchange")
+		b.WaitForPage(d.url + "mini")
 		var status string
-		b.eval(`document.querySelector("h2").innerText`, &status)
+		b.Eval(`document.querySelector("h2").innerText`, &status)
 		if status != "Token endpoint answered 200 OK" {
-			t.Fatalf("mini program: %q\n%s", status, b.text())
+			t.Fatalf("mini program: %q\n%s", status, b.Text())
 		}
 		var resp map[string]any
-		d.readJSON(b, "#response", &resp)
+		d.readJSON(t, b, "#response", &resp)
 		for _, k := range []string{"access_token", "id_token", "refresh_token"} {
 			if s, _ := resp[k].(string); s == "" {
 				t.Errorf("the token exchange answered no %s", k)
@@ -204,7 +205,7 @@ func TestDevBrowserClickThrough(t *testing.T) {
 		// The mini-program client's ID token carries the subject and
 		// the flow; the profile is for userinfo.
 		var claims map[string]any
-		d.readJSON(b, "#claims", &claims)
+		d.readJSON(t, b, "#claims", &claims)
 		if amrs, _ := claims["amr"].([]any); !slices.Contains(amrs, any("mini_program")) {
 			t.Errorf("amr = %v, want mini_program among them", claims["amr"])
 		}
@@ -217,81 +218,81 @@ func TestDevBrowserClickThrough(t *testing.T) {
 	t.Run("ISV suite", func(t *testing.T) {
 		// No corp named: the ISV suite's login, where DingTalk lists the
 		// people of every corp that installed it.
-		b := d.open(t, tabOptions{})
-		b.clickLink("Log in")
-		b.waitForPage(issuer + "/login")
-		b.clickLink("Open DingTalk's sign-in page")
-		b.waitForPage(d.simURL + "/oauth2/auth")
-		b.click(simMember(dingtalktest.DemoCorpID, "manager4721"))
-		r := d.loggedIn(b, "Logged in")
+		b := d.open(t, chromiumtest.TabOptions{})
+		b.ClickLink("Log in")
+		b.WaitForPage(issuer + "/login")
+		b.ClickLink("Open DingTalk's sign-in page")
+		b.WaitForPage(d.simURL + "/oauth2/auth")
+		b.Click(simMember(dingtalktest.DemoCorpID, "manager4721"))
+		r := d.loggedIn(t, b, "Logged in")
 		r.want(t, "张三", dingtalktest.DemoCorpID, "manager4721", "oauth2")
 		subs["ISV suite"] = r.sub
 
 		// The bridge session serves "Log in again" only after DingTalk.
-		b.clickLink("Back to the demo")
-		b.waitForPage(d.url)
-		b.clickLink("Log in again")
-		b.waitForPage(issuer + "/login")
-		b.clickLink("Use the classic QR sign-in")
-		b.waitForPage(d.simURL + "/connect/qrconnect")
-		b.click(simMember(dingtalktest.DemoCorpID, "manager4721"))
-		r = d.loggedIn(b, "Logged in")
+		b.ClickLink("Back to the demo")
+		b.WaitForPage(d.url)
+		b.ClickLink("Log in again")
+		b.WaitForPage(issuer + "/login")
+		b.ClickLink("Use the classic QR sign-in")
+		b.WaitForPage(d.simURL + "/connect/qrconnect")
+		b.Click(simMember(dingtalktest.DemoCorpID, "manager4721"))
+		r = d.loggedIn(t, b, "Logged in")
 		r.want(t, "张三", dingtalktest.DemoCorpID, "manager4721", "sns")
 		subs["classic QR"] = r.sub
 	})
 
 	t.Run("back to the application", func(t *testing.T) {
-		b := d.open(t, tabOptions{})
-		b.clickLink("Log in to " + corp1)
-		b.waitForPage(issuer + "/login")
-		b.clickLink("Back to the application")
-		b.waitForPage(d.url + "callback")
-		if text := b.text(); !strings.Contains(text, "error=access_denied") {
+		b := d.open(t, chromiumtest.TabOptions{})
+		b.ClickLink("Log in to " + corp1)
+		b.WaitForPage(issuer + "/login")
+		b.ClickLink("Back to the application")
+		b.WaitForPage(d.url + "callback")
+		if text := b.Text(); !strings.Contains(text, "error=access_denied") {
 			t.Errorf("leaving the QR page, want access_denied at the demo:\n%s", text)
 		}
 	})
 
 	t.Run("workspace entry outside DingTalk", func(t *testing.T) {
-		b := d.open(t, tabOptions{})
-		b.clickLink("/dingtalk/start/" + demoClientID + "?corpId=")
-		b.waitForPage(issuer + "/login")
-		b.clickInFrame("#dt-qr iframe", simMember(dingtalktest.DemoCorpID, "manager4721"))
-		r := d.loggedIn(b, "Logged in")
+		b := d.open(t, chromiumtest.TabOptions{})
+		b.ClickLink("/dingtalk/start/" + demoClientID + "?corpId=")
+		b.WaitForPage(issuer + "/login")
+		b.ClickInFrame("#dt-qr iframe", simMember(dingtalktest.DemoCorpID, "manager4721"))
+		r := d.loggedIn(t, b, "Logged in")
 		r.want(t, "张三", dingtalktest.DemoCorpID, "manager4721", "oauth2")
 		subs["workspace entry outside DingTalk"] = r.sub
 	})
 
 	t.Run("admin console of the second corp", func(t *testing.T) {
-		b := d.open(t, tabOptions{})
-		b.clickLink("Admin console of " + corp2)
-		r := d.loggedIn(b, "Logged in")
+		b := d.open(t, chromiumtest.TabOptions{})
+		b.ClickLink("Admin console of " + corp2)
+		r := d.loggedIn(t, b, "Logged in")
 		r.want(t, "Bob Smith", dingtalktest.DemoCorp2ID, "bob.smith", "admin_console")
 	})
 
 	t.Run("back to a normal browser", func(t *testing.T) {
-		b := d.open(t, tabOptions{})
-		b.clickButton("Pretend to be DingTalk")
-		b.waitForPage(d.url)
-		b.clickButton("Back to a normal browser")
-		b.waitForPage(d.url)
-		b.clickLink("Log in inside DingTalk to " + corp1)
-		b.waitForPage(issuer + "/login")
-		if !b.has("#dt-qr") {
+		b := d.open(t, chromiumtest.TabOptions{})
+		b.ClickButton("Pretend to be DingTalk")
+		b.WaitForPage(d.url)
+		b.ClickButton("Back to a normal browser")
+		b.WaitForPage(d.url)
+		b.ClickLink("Log in inside DingTalk to " + corp1)
+		b.WaitForPage(issuer + "/login")
+		if !b.Has("#dt-qr") {
 			t.Error("a normal browser again, want the QR page")
 		}
 	})
 
 	t.Run("mini program, inactive person", func(t *testing.T) {
-		b := d.open(t, tabOptions{})
-		b.clickLink("Exchange a mini program's code for tokens")
-		b.waitForPage(d.url + "mini")
-		b.run("choose 王五", chromedp.SetValue(`select[name="person"]`, dingtalktest.DemoCorpID+":wangwu", chromedp.ByQuery))
-		b.clickButton("Exchange")
-		b.waitForPage(d.url + "mini")
+		b := d.open(t, chromiumtest.TabOptions{})
+		b.ClickLink("Exchange a mini program's code for tokens")
+		b.WaitForPage(d.url + "mini")
+		b.Run("choose 王五", chromedp.SetValue(`select[name="person"]`, dingtalktest.DemoCorpID+":wangwu", chromedp.ByQuery))
+		b.ClickButton("Exchange")
+		b.WaitForPage(d.url + "mini")
 		var status string
-		b.eval(`document.querySelector("h2").innerText`, &status)
+		b.Eval(`document.querySelector("h2").innerText`, &status)
 		var resp map[string]any
-		d.readJSON(b, "#response", &resp)
+		d.readJSON(t, b, "#response", &resp)
 		if status != "Token endpoint answered 400 Bad Request" || resp["error"] != "invalid_grant" || resp["access_token"] != nil {
 			t.Errorf("an inactive person's exchange: %q %v, want 400 invalid_grant", status, resp)
 		}
@@ -300,27 +301,27 @@ func TestDevBrowserClickThrough(t *testing.T) {
 	t.Run("silent login inside DingTalk", func(t *testing.T) {
 		// No bridge session yet: prompt=none takes the JSAPI round trip
 		// when the corp is named, else it cannot.
-		b := d.open(t, tabOptions{UserAgent: androidDingTalkUA, Mobile: true})
-		b.clickLink("Silent login")
-		b.waitForPage(d.url + "callback")
-		if text := b.text(); !strings.Contains(text, "error=login_required") {
+		b := d.open(t, chromiumtest.TabOptions{UserAgent: androidDingTalkUA, Mobile: true})
+		b.ClickLink("Silent login")
+		b.WaitForPage(d.url + "callback")
+		if text := b.Text(); !strings.Contains(text, "error=login_required") {
 			t.Errorf("silent login inside DingTalk without a corp, want login_required:\n%s", text)
 		}
-		b.clickLink("Back to the demo")
-		b.waitForPage(d.url)
-		b.clickLink("Silent login inside DingTalk to " + corp1)
-		r := d.loggedIn(b, "Logged in")
+		b.ClickLink("Back to the demo")
+		b.WaitForPage(d.url)
+		b.ClickLink("Silent login inside DingTalk to " + corp1)
+		r := d.loggedIn(t, b, "Logged in")
 		r.want(t, "张三", dingtalktest.DemoCorpID, "manager4721", "workspace")
 		subs["silent login inside DingTalk"] = r.sub
 	})
 
 	t.Run("corp chooser inside DingTalk", func(t *testing.T) {
 		// Nothing names a corp and two are possible: the bridge asks.
-		b := d.open(t, tabOptions{UserAgent: androidDingTalkUA, Mobile: true})
-		b.clickLink("Log in")
-		b.waitForPage(issuer + "/login")
-		b.clickLink(corp1)
-		r := d.loggedIn(b, "Logged in")
+		b := d.open(t, chromiumtest.TabOptions{UserAgent: androidDingTalkUA, Mobile: true})
+		b.ClickLink("Log in")
+		b.WaitForPage(issuer + "/login")
+		b.ClickLink(corp1)
+		r := d.loggedIn(t, b, "Logged in")
 		r.want(t, "张三", dingtalktest.DemoCorpID, "manager4721", "workspace")
 	})
 
@@ -350,7 +351,7 @@ func simMember(corpID, userID string) string {
 // devDemo is the running "dingbridge dev" seen from the browser.
 type devDemo struct {
 	t              *testing.T
-	c              *chromium
+	c              *chromiumtest.Browser
 	url            string // the demo relying party, …/demo/
 	issuer, simURL string // simURL is read from the demo page
 }
@@ -358,13 +359,13 @@ type devDemo struct {
 // open opens the demo page in a new tab and learns the simulator's URL
 // from its console link. When t ends, any error or CSP violation a page
 // of the tab logged fails it.
-func (d *devDemo) open(t *testing.T, o tabOptions) *tab {
+func (d *devDemo) open(t *testing.T, o chromiumtest.TabOptions) *chromiumtest.Tab {
 	t.Helper()
-	b := d.c.newTab(t, o)
-	t.Cleanup(b.noProblems)
-	b.navigate(d.url)
-	b.waitForPage(d.url)
-	console := strings.TrimSuffix(b.attr(`a[href$="/__sim/"]`, "href"), "/__sim/")
+	b := d.c.NewTab(t, o)
+	t.Cleanup(b.NoProblems)
+	b.Navigate(d.url)
+	b.WaitForPage(d.url)
+	console := strings.TrimSuffix(b.Attr(`a[href$="/__sim/"]`, "href"), "/__sim/")
 	if d.simURL == "" {
 		d.simURL = console
 	} else if console != d.simURL {
@@ -408,36 +409,36 @@ func (r demoLogin) want(t *testing.T, name, corpID, userID, amr string) {
 
 // loggedIn waits for the demo's callback (or refresh) page titled h1 and
 // reads the verified ID token claims and userinfo it shows.
-func (d *devDemo) loggedIn(b *tab, h1 string) demoLogin {
-	b.t.Helper()
+func (d *devDemo) loggedIn(t *testing.T, b *chromiumtest.Tab, h1 string) demoLogin {
+	t.Helper()
 	q, _ := json.Marshal(h1)
 	// The page asked for, or an error page of the demo or the bridge.
-	b.waitForWithin("the demo's "+h1+" page", fmt.Sprintf(
+	b.WaitForWithin("the demo's "+h1+" page", fmt.Sprintf(
 		`document.readyState === "complete" && %s && !!document.querySelector("h1") &&
-		 (document.querySelector("h1").innerText === %s || !!document.querySelector("p.bad, p.detail"))`, newPage, q), 20*time.Second)
+		 (document.querySelector("h1").innerText === %s || !!document.querySelector("p.bad, p.detail"))`, chromiumtest.NewPage, q), 20*time.Second)
 	var got string
-	b.eval(`document.querySelector("h1").innerText`, &got)
+	b.Eval(`document.querySelector("h1").innerText`, &got)
 	if got != h1 {
-		b.t.Fatalf("the demo shows %q, want %s:\n%s", got, q, b.text())
+		t.Fatalf("the demo shows %q, want %s:\n%s", got, q, b.Text())
 	}
 	var r demoLogin
-	d.readJSON(b, "#claims", &r.claims)
-	d.readJSON(b, "#userinfo", &r.userinfo)
+	d.readJSON(t, b, "#claims", &r.claims)
+	d.readJSON(t, b, "#userinfo", &r.userinfo)
 	r.sub, _ = r.claims["sub"].(string)
 	if r.userinfo["sub"] != r.sub {
-		b.t.Errorf("userinfo sub = %v, ID token sub = %q", r.userinfo["sub"], r.sub)
+		t.Errorf("userinfo sub = %v, ID token sub = %q", r.userinfo["sub"], r.sub)
 	}
-	r.hasRefresh = strings.Contains(b.text(), "A refresh token was issued")
+	r.hasRefresh = strings.Contains(b.Text(), "A refresh token was issued")
 	return r
 }
 
 // readJSON decodes the JSON an element of the page shows.
-func (d *devDemo) readJSON(b *tab, sel string, v any) {
-	b.t.Helper()
+func (d *devDemo) readJSON(t *testing.T, b *chromiumtest.Tab, sel string, v any) {
+	t.Helper()
 	var raw string
 	q, _ := json.Marshal(sel)
-	b.eval(fmt.Sprintf(`(document.querySelector(%s) || {innerText: ""}).innerText`, q), &raw)
+	b.Eval(fmt.Sprintf(`(document.querySelector(%s) || {innerText: ""}).innerText`, q), &raw)
 	if err := json.Unmarshal([]byte(raw), v); err != nil {
-		b.t.Fatalf("%s shows no JSON (%v):\n%s", sel, err, redact(raw))
+		t.Fatalf("%s shows no JSON (%v):\n%s", sel, err, chromiumtest.Redact(raw))
 	}
 }

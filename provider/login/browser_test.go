@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/dingbridge/dingbridge/dingtalk/dingtalktest"
+	"github.com/dingbridge/dingbridge/internal/chromiumtest"
 	"github.com/dingbridge/dingbridge/provider/resolve"
 	"github.com/dingbridge/dingbridge/storage"
 )
@@ -38,16 +39,16 @@ func member(corpID, userID string) string {
 
 // qrFrameLogin signs userID of the first demo corp in on the QR page,
 // choosing the person inside DTFrameLogin's iframe.
-func qrFrameLogin(t *testing.T, e *env, b *tab, userID string) rpResult {
+func qrFrameLogin(t *testing.T, e *env, b *chromiumtest.Tab, userID string) rpResult {
 	t.Helper()
-	b.navigate(e.rp.srv.URL + "/start")
-	b.waitForPage(e.issuer + "/login")
-	b.waitFor("DTFrameLogin's iframe", `!!document.querySelector("#dt-qr iframe")`)
-	if src := b.attr("#dt-qr iframe", "src"); !strings.HasPrefix(src, e.dt.URL+"/oauth2/auth?") {
-		t.Fatalf("the QR iframe shows %s, want the simulator's login page", redact(src))
+	b.Navigate(e.rp.srv.URL + "/start")
+	b.WaitForPage(e.issuer + "/login")
+	b.WaitFor("DTFrameLogin's iframe", `!!document.querySelector("#dt-qr iframe")`)
+	if src := b.Attr("#dt-qr iframe", "src"); !strings.HasPrefix(src, e.dt.URL+"/oauth2/auth?") {
+		t.Fatalf("the QR iframe shows %s, want the simulator's login page", chromiumtest.Redact(src))
 	}
-	b.clickInFrame("#dt-qr iframe", member(dingtalktest.DemoCorpID, userID))
-	return b.rpResult(e)
+	b.ClickInFrame("#dt-qr iframe", member(dingtalktest.DemoCorpID, userID))
+	return readRPResult(t, b, e)
 }
 
 // wantClaims checks the claims a person's login through the demo corp
@@ -70,17 +71,17 @@ func wantClaims(t *testing.T, r rpResult, name, userID string) {
 func TestBrowserQRFrame(t *testing.T) {
 	c := newChromium(t)
 	e := newEnv(t, options{policy: browserPolicy})
-	b := c.newTab(t, tabOptions{})
+	b := c.NewTab(t, chromiumtest.TabOptions{})
 	res := qrFrameLogin(t, e, b, "alice.wang")
 	wantAMR(t, res, resolve.AMROAuth2)
 	wantClaims(t, res, "Alice Wang", "alice.wang")
-	b.noSecurityErrors()
+	b.NoSecurityErrors()
 
 	// The bridge session now serves another login in the same browser
 	// without DingTalk.
 	calls := e.dt.Calls(dingtalktest.EndpointUserAccessToken)
-	b.navigate(e.rp.srv.URL + "/start")
-	if again := b.rpResult(e); again.Sub != res.Sub {
+	b.Navigate(e.rp.srv.URL + "/start")
+	if again := readRPResult(t, b, e); again.Sub != res.Sub {
 		t.Errorf("second login: sub %q, want %q", again.Sub, res.Sub)
 	}
 	if n := e.dt.Calls(dingtalktest.EndpointUserAccessToken); n != calls {
@@ -95,53 +96,53 @@ func TestBrowserDingTalkLoginPage(t *testing.T) {
 	c := newChromium(t)
 	e := newEnv(t, options{policy: browserPolicy})
 	link := `a.button[href^="` + e.dt.URL + `/oauth2/auth?"]`
-	toDingTalk := func(b *tab) {
+	toDingTalk := func(b *chromiumtest.Tab) {
 		t.Helper()
-		b.navigate(e.rp.srv.URL + "/start")
-		b.waitForPage(e.issuer + "/login")
-		b.click(link)
-		b.waitForPage(e.dt.URL + "/oauth2/auth")
+		b.Navigate(e.rp.srv.URL + "/start")
+		b.WaitForPage(e.issuer + "/login")
+		b.Click(link)
+		b.WaitForPage(e.dt.URL + "/oauth2/auth")
 	}
 
 	var alice string
 	t.Run("pick", func(t *testing.T) {
-		b := c.newTab(t, tabOptions{})
+		b := c.NewTab(t, chromiumtest.TabOptions{})
 		toDingTalk(b)
-		b.click(member(dingtalktest.DemoCorpID, "alice.wang"))
-		res := b.rpResult(e)
+		b.Click(member(dingtalktest.DemoCorpID, "alice.wang"))
+		res := readRPResult(t, b, e)
 		wantAMR(t, res, resolve.AMROAuth2)
 		wantClaims(t, res, "Alice Wang", "alice.wang")
-		b.noSecurityErrors()
+		b.NoSecurityErrors()
 		alice = res.Sub
 	})
 	t.Run("classic QR", func(t *testing.T) {
-		b := c.newTab(t, tabOptions{})
-		b.navigate(e.rp.srv.URL + "/start")
-		b.waitForPage(e.issuer + "/login")
-		b.click(`a[href^="` + e.dt.URL + `/connect/qrconnect?"]`)
-		b.waitForPage(e.dt.URL + "/connect/qrconnect")
-		b.click(member(dingtalktest.DemoCorpID, "alice.wang"))
-		res := b.rpResult(e)
+		b := c.NewTab(t, chromiumtest.TabOptions{})
+		b.Navigate(e.rp.srv.URL + "/start")
+		b.WaitForPage(e.issuer + "/login")
+		b.Click(`a[href^="` + e.dt.URL + `/connect/qrconnect?"]`)
+		b.WaitForPage(e.dt.URL + "/connect/qrconnect")
+		b.Click(member(dingtalktest.DemoCorpID, "alice.wang"))
+		res := readRPResult(t, b, e)
 		wantAMR(t, res, resolve.AMRSNS)
 		wantClaims(t, res, "Alice Wang", "alice.wang")
 		if alice != "" && res.Sub != alice {
 			t.Errorf("classic QR sub = %q, DingTalk's page gave %q", res.Sub, alice)
 		}
-		b.noSecurityErrors()
+		b.NoSecurityErrors()
 	})
 	t.Run("password", func(t *testing.T) {
-		b := c.newTab(t, tabOptions{})
+		b := c.NewTab(t, chromiumtest.TabOptions{})
 		toDingTalk(b)
-		b.typeInto(`input[name="account"]`, "zhangsan@yunqiao.example")
-		b.typeInto(`input[name="password"]`, dingtalktest.DemoPassword)
-		b.click(`button[name="action"][value="password"]`)
-		res := b.rpResult(e)
+		b.TypeInto(`input[name="account"]`, "zhangsan@yunqiao.example")
+		b.TypeInto(`input[name="password"]`, dingtalktest.DemoPassword)
+		b.Click(`button[name="action"][value="password"]`)
+		res := readRPResult(t, b, e)
 		wantAMR(t, res, resolve.AMROAuth2)
 		wantClaims(t, res, "张三", "manager4721")
 		if res.Claims["email"] != "zhangsan@yunqiao.example" || res.Claims["email_verified"] != true {
 			t.Errorf("email = %v (verified %v), want the org email, verified", res.Claims["email"], res.Claims["email_verified"])
 		}
-		b.noSecurityErrors()
+		b.NoSecurityErrors()
 	})
 }
 
@@ -152,12 +153,12 @@ func TestBrowserDingTalkLoginPage(t *testing.T) {
 func TestBrowserWorkspace(t *testing.T) {
 	c := newChromium(t)
 	e := newEnv(t, options{policy: browserPolicy})
-	qr := qrFrameLogin(t, e, c.newTab(t, tabOptions{}), "alice.wang")
+	qr := qrFrameLogin(t, e, c.NewTab(t, chromiumtest.TabOptions{}), "alice.wang")
 
 	e.dt.SetClientUser(dingtalktest.DemoCorpID, "alice.wang")
-	b := c.newTab(t, tabOptions{Mobile: true, UserAgent: androidDingTalkUA, Language: "zh-CN"})
-	b.navigate(e.rp.srv.URL + "/start")
-	res := b.rpResult(e)
+	b := c.NewTab(t, chromiumtest.TabOptions{Mobile: true, UserAgent: androidDingTalkUA, Language: "zh-CN"})
+	b.Navigate(e.rp.srv.URL + "/start")
+	res := readRPResult(t, b, e)
 	wantAMR(t, res, resolve.AMRWorkspace)
 	wantClaims(t, res, "Alice Wang", "alice.wang")
 	if res.Sub != qr.Sub {
@@ -166,13 +167,13 @@ func TestBrowserWorkspace(t *testing.T) {
 	if n := e.dt.Calls(dingtalktest.EndpointGetUserInfo); n != 1 {
 		t.Errorf("E7 getuserinfo calls = %d, want 1 (the shim's code)", n)
 	}
-	b.noSecurityErrors()
+	b.NoSecurityErrors()
 
 	// Another person in the client is another subject.
 	e.dt.SetClientUser(dingtalktest.DemoCorpID, "boss0001")
-	b = c.newTab(t, tabOptions{Mobile: true, UserAgent: androidDingTalkUA})
-	b.navigate(e.rp.srv.URL + "/start")
-	if boss := b.rpResult(e); boss.Sub == "" || boss.Sub == qr.Sub {
+	b = c.NewTab(t, chromiumtest.TabOptions{Mobile: true, UserAgent: androidDingTalkUA})
+	b.Navigate(e.rp.srv.URL + "/start")
+	if boss := readRPResult(t, b, e); boss.Sub == "" || boss.Sub == qr.Sub {
 		t.Errorf("boss0001 sub = %q, Alice's %q", boss.Sub, qr.Sub)
 	}
 }
@@ -184,42 +185,42 @@ func TestBrowserJSAPIFailure(t *testing.T) {
 	c := newChromium(t)
 	e := newEnv(t, options{policy: browserPolicy})
 	e.dt.SetClientUser(dingtalktest.DemoCorpID, "alice.wang")
-	dingTalk := tabOptions{Mobile: true, UserAgent: androidDingTalkUA}
+	dingTalk := chromiumtest.TabOptions{Mobile: true, UserAgent: androidDingTalkUA}
 
 	t.Run("legacy API", func(t *testing.T) {
 		e.dt.Fail(dingtalktest.EndpointJSAPIAuthCode, dingtalktest.Fault{Kind: dingtalktest.FaultServerError})
 		before := e.dt.Calls(dingtalktest.EndpointJSAPIAuthCode)
-		b := c.newTab(t, dingTalk)
-		b.navigate(e.rp.srv.URL + "/start")
-		res := b.rpResult(e)
+		b := c.NewTab(t, dingTalk)
+		b.Navigate(e.rp.srv.URL + "/start")
+		res := readRPResult(t, b, e)
 		wantAMR(t, res, resolve.AMRWorkspace)
 		if n := e.dt.Calls(dingtalktest.EndpointJSAPIAuthCode) - before; n != 2 {
 			t.Errorf("JSAPI code requests = %d, want 2 (the current API, then the legacy one)", n)
 		}
-		b.noSecurityErrors()
+		b.NoSecurityErrors()
 	})
 
 	e.dt.Fail(dingtalktest.EndpointJSAPIAuthCode, dingtalktest.Fault{Kind: dingtalktest.FaultServerError, Times: dingtalktest.Always})
 	t.Run("no code", func(t *testing.T) {
-		b := c.newTab(t, dingTalk)
-		b.navigate(e.rp.srv.URL + "/start")
-		b.waitForPage(e.issuer + "/login/dingtalk/jsapi-error")
-		if text := b.text(); !strings.Contains(text, "did not provide a sign-in code") {
+		b := c.NewTab(t, dingTalk)
+		b.Navigate(e.rp.srv.URL + "/start")
+		b.WaitForPage(e.issuer + "/login/dingtalk/jsapi-error")
+		if text := b.Text(); !strings.Contains(text, "did not provide a sign-in code") {
 			t.Errorf("JSAPI error page:\n%s", text)
 		}
-		b.click(`p.back a`)
-		if res := b.rpResult(e); res.Error != "access_denied" {
+		b.Click(`p.back a`)
+		if res := readRPResult(t, b, e); res.Error != "access_denied" {
 			t.Errorf("RP got %+v, want access_denied", res)
 		}
-		b.noSecurityErrors()
+		b.NoSecurityErrors()
 	})
 	t.Run("prompt=none", func(t *testing.T) {
-		b := c.newTab(t, dingTalk)
-		b.navigate(e.rp.srv.URL + "/start?prompt=none")
-		if res := b.rpResult(e); res.Error != "login_required" {
+		b := c.NewTab(t, dingTalk)
+		b.Navigate(e.rp.srv.URL + "/start?prompt=none")
+		if res := readRPResult(t, b, e); res.Error != "login_required" {
 			t.Errorf("RP got %+v, want login_required", res)
 		}
-		b.noSecurityErrors()
+		b.NoSecurityErrors()
 	})
 }
 
@@ -231,19 +232,19 @@ func TestBrowserEntries(t *testing.T) {
 	e := newEnv(t, options{policy: browserPolicy})
 
 	e.dt.SetClientUser(dingtalktest.DemoCorpID, "alice.wang")
-	b := c.newTab(t, tabOptions{Mobile: true, UserAgent: androidDingTalkUA})
-	b.navigate(e.issuer + "/dingtalk/start/app1?corpId=" + dingtalktest.DemoCorpID)
-	start := b.rpResult(e)
+	b := c.NewTab(t, chromiumtest.TabOptions{Mobile: true, UserAgent: androidDingTalkUA})
+	b.Navigate(e.issuer + "/dingtalk/start/app1?corpId=" + dingtalktest.DemoCorpID)
+	start := readRPResult(t, b, e)
 	wantAMR(t, start, resolve.AMRWorkspace)
 	if !start.Initiated {
 		t.Error("the workspace entry did not hand off through initiate_login_uri")
 	}
-	b.noSecurityErrors()
+	b.NoSecurityErrors()
 
-	admin := c.newTab(t, tabOptions{})
+	admin := c.NewTab(t, chromiumtest.TabOptions{})
 	code := e.dt.IssueCode(dingtalktest.CodeSSO, "", dingtalktest.DemoCorpID, "alice.wang")
-	admin.navigate(e.issuer + "/dingtalk/admin/app1?code=" + url.QueryEscape(code))
-	res := admin.rpResult(e)
+	admin.Navigate(e.issuer + "/dingtalk/admin/app1?code=" + url.QueryEscape(code))
+	res := readRPResult(t, admin, e)
 	wantAMR(t, res, resolve.AMRAdminConsole)
 	if !res.Initiated {
 		t.Error("the admin console entry did not hand off through initiate_login_uri")
@@ -251,7 +252,7 @@ func TestBrowserEntries(t *testing.T) {
 	if res.Sub != start.Sub {
 		t.Errorf("admin console sub = %q, workspace entry %q", res.Sub, start.Sub)
 	}
-	admin.noSecurityErrors()
+	admin.NoSecurityErrors()
 }
 
 // TestBrowserInClientSNS: for a corp configured for in-client website
@@ -263,15 +264,15 @@ func TestBrowserInClientSNS(t *testing.T) {
 	corp.InClient = resolve.InClientSNS
 	e := newEnv(t, options{corps: []resolve.Corp{corp}, policy: browserPolicy})
 	e.dt.SetClientUser(dingtalktest.DemoCorpID, "alice.wang")
-	b := c.newTab(t, tabOptions{Mobile: true, UserAgent: androidDingTalkUA})
-	b.navigate(e.rp.srv.URL + "/start")
-	res := b.rpResult(e)
+	b := c.NewTab(t, chromiumtest.TabOptions{Mobile: true, UserAgent: androidDingTalkUA})
+	b.Navigate(e.rp.srv.URL + "/start")
+	res := readRPResult(t, b, e)
 	wantAMR(t, res, resolve.AMRSNS)
 	wantClaims(t, res, "Alice Wang", "alice.wang")
 	if n := e.dt.Calls(dingtalktest.EndpointSNSAuthorize); n != 1 {
 		t.Errorf("sns_authorize calls = %d, want 1", n)
 	}
-	b.noSecurityErrors()
+	b.NoSecurityErrors()
 }
 
 // TestBrowserErrorPage: a bad code or a cancel at DingTalk ends on the
@@ -281,52 +282,52 @@ func TestBrowserErrorPage(t *testing.T) {
 	c := newChromium(t)
 	e := newEnv(t, options{policy: browserPolicy})
 	back := `p.back a`
-	wantDenied := func(t *testing.T, b *tab, title string) {
+	wantDenied := func(t *testing.T, b *chromiumtest.Tab, title string) {
 		t.Helper()
-		b.waitForPage(e.issuer + "/login/dingtalk/callback")
+		b.WaitForPage(e.issuer + "/login/dingtalk/callback")
 		var got string
-		b.run("read the title", chromedp.Title(&got))
+		b.Run("read the title", chromedp.Title(&got))
 		if got != title {
 			t.Errorf("error page title = %q, want %q", got, title)
 		}
-		text := b.text()
+		text := b.Text()
 		if !regexp.MustCompile(`请求编号: \S{6,}`).MatchString(text) {
 			t.Errorf("error page has no request ID:\n%s", text)
 		}
-		if lang := b.attr("html", "lang"); lang != "zh-CN" {
+		if lang := b.Attr("html", "lang"); lang != "zh-CN" {
 			t.Errorf("error page lang = %q", lang)
 		}
 		var overflow bool
-		b.run("measure the page", chromedp.Evaluate(
+		b.Run("measure the page", chromedp.Evaluate(
 			`document.documentElement.scrollWidth > document.documentElement.clientWidth`, &overflow))
 		if overflow {
 			t.Error("the error page is wider than the phone's screen")
 		}
-		b.click(back)
-		if res := b.rpResult(e); res.Error != "access_denied" || res.Sub != "" {
+		b.Click(back)
+		if res := readRPResult(t, b, e); res.Error != "access_denied" || res.Sub != "" {
 			t.Errorf("RP got %+v, want access_denied", res)
 		}
-		b.noSecurityErrors()
+		b.NoSecurityErrors()
 	}
 
 	t.Run("wrong kind of code", func(t *testing.T) {
-		b := c.newTab(t, tabOptions{Language: "zh-CN", Mobile: true})
-		b.navigate(e.rp.srv.URL + "/start")
-		b.waitForPage(e.issuer + "/login")
-		state := b.attr("#dt-qr", "data-state")
+		b := c.NewTab(t, chromiumtest.TabOptions{Language: "zh-CN", Mobile: true})
+		b.Navigate(e.rp.srv.URL + "/start")
+		b.WaitForPage(e.issuer + "/login")
+		state := b.Attr("#dt-qr", "data-state")
 		// A workspace (JSAPI) code at the OAuth2 callback, with the page's
 		// own state: DingTalk answers 40078.
 		code := e.dt.IssueCode(dingtalktest.CodeJSAPI, "", dingtalktest.DemoCorpID, "alice.wang")
-		b.navigate(e.issuer + "/login/dingtalk/callback?" + url.Values{"authCode": {code}, "state": {state}}.Encode())
+		b.Navigate(e.issuer + "/login/dingtalk/callback?" + url.Values{"authCode": {code}, "state": {state}}.Encode())
 		wantDenied(t, b, "钉钉登录码无效")
 	})
 	t.Run("cancelled at DingTalk", func(t *testing.T) {
-		b := c.newTab(t, tabOptions{Language: "zh-CN", Mobile: true})
-		b.navigate(e.rp.srv.URL + "/start")
-		b.waitForPage(e.issuer + "/login")
-		b.click(`a.button[href^="` + e.dt.URL + `/oauth2/auth?"]`)
-		b.waitForPage(e.dt.URL + "/oauth2/auth")
-		b.click(`button[name="action"][value="cancel"]`)
+		b := c.NewTab(t, chromiumtest.TabOptions{Language: "zh-CN", Mobile: true})
+		b.Navigate(e.rp.srv.URL + "/start")
+		b.WaitForPage(e.issuer + "/login")
+		b.Click(`a.button[href^="` + e.dt.URL + `/oauth2/auth?"]`)
+		b.WaitForPage(e.dt.URL + "/oauth2/auth")
+		b.Click(`button[name="action"][value="cancel"]`)
 		wantDenied(t, b, "已取消登录")
 	})
 }
@@ -339,21 +340,21 @@ func TestBrowserPromptNone(t *testing.T) {
 	e := newEnv(t, options{policy: browserPolicy})
 	e.dt.SetClientUser(dingtalktest.DemoCorpID, "alice.wang")
 
-	b := c.newTab(t, tabOptions{Mobile: true, UserAgent: androidDingTalkUA})
-	b.navigate(e.rp.srv.URL + "/start?prompt=none")
-	res := b.rpResult(e)
+	b := c.NewTab(t, chromiumtest.TabOptions{Mobile: true, UserAgent: androidDingTalkUA})
+	b.Navigate(e.rp.srv.URL + "/start?prompt=none")
+	res := readRPResult(t, b, e)
 	wantAMR(t, res, resolve.AMRWorkspace)
 	wantClaims(t, res, "Alice Wang", "alice.wang")
-	b.noSecurityErrors()
+	b.NoSecurityErrors()
 
-	out := c.newTab(t, tabOptions{})
-	out.navigate(e.rp.srv.URL + "/start?prompt=none")
-	if res := out.rpResult(e); res.Error != "login_required" {
+	out := c.NewTab(t, chromiumtest.TabOptions{})
+	out.Navigate(e.rp.srv.URL + "/start?prompt=none")
+	if res := readRPResult(t, out, e); res.Error != "login_required" {
 		t.Errorf("outside DingTalk without a session: RP got %+v, want login_required", res)
 	}
 }
 
-// TestBrowserSeesCSPViolations keeps noSecurityErrors honest: a page whose
+// TestBrowserSeesCSPViolations keeps NoSecurityErrors honest: a page whose
 // Content-Security-Policy blocks its own script is reported.
 func TestBrowserSeesCSPViolations(t *testing.T) {
 	c := newChromium(t)
@@ -363,19 +364,19 @@ func TestBrowserSeesCSPViolations(t *testing.T) {
 		fmt.Fprint(w, `<!doctype html><title>csp</title><p id="p">blocked</p><script>document.title = "ran";</script>`)
 	}))
 	t.Cleanup(srv.Close)
-	b := c.newTab(t, tabOptions{})
-	b.navigate(srv.URL + "/")
-	b.waitFor("the page", `document.readyState === "complete"`)
+	b := c.NewTab(t, chromiumtest.TabOptions{})
+	b.Navigate(srv.URL + "/")
+	b.WaitFor("the page", `document.readyState === "complete"`)
 	var title string
-	b.run("read the title", chromedp.Title(&title))
+	b.Run("read the title", chromedp.Title(&title))
 	if title != "csp" {
 		t.Errorf("title = %q: the inline script ran despite the policy", title)
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for len(b.securityProblems()) == 0 && time.Now().Before(deadline) {
+	for len(b.SecurityProblems()) == 0 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	if len(b.securityProblems()) == 0 {
+	if len(b.SecurityProblems()) == 0 {
 		t.Error("the CSP violation was not reported")
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package chromiumtest_test
 
 import (
 	"fmt"
@@ -10,13 +10,15 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/dingbridge/dingbridge/internal/chromiumtest"
 )
 
-// TestChromiumSeesProblems keeps noProblems honest: a blocked inline
+// TestChromiumSeesProblems keeps NoProblems honest: a blocked inline
 // script (a CSP violation), console.error and an uncaught exception are
 // each recorded; a missing favicon is not.
 func TestChromiumSeesProblems(t *testing.T) {
-	c := newChromium(t, 30*time.Second)
+	c := chromiumtest.Start(t, 30*time.Second)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/":
@@ -31,12 +33,12 @@ func TestChromiumSeesProblems(t *testing.T) {
 		}
 	}))
 	t.Cleanup(srv.Close)
-	b := c.newTab(t, tabOptions{})
-	b.navigate(srv.URL + "/")
+	b := c.NewTab(t, chromiumtest.TabOptions{})
+	b.Navigate(srv.URL + "/")
 	want := []string{"Content Security Policy", "the page says no", "uncaught here"}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		got := strings.Join(b.problemsSoFar(), "\n")
+		got := strings.Join(b.Problems(), "\n")
 		missing := slices.DeleteFunc(slices.Clone(want), func(w string) bool { return strings.Contains(got, w) })
 		if len(missing) == 0 {
 			break
@@ -47,11 +49,11 @@ func TestChromiumSeesProblems(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	var title string
-	b.run("read the title", chromedp.Title(&title))
+	b.Run("read the title", chromedp.Title(&title))
 	if title != "problems" {
 		t.Errorf("title = %q: the inline script ran despite the policy", title)
 	}
-	for _, p := range b.problemsSoFar() {
+	for _, p := range b.Problems() {
 		if strings.Contains(p, "favicon.ico") {
 			t.Errorf("a missing favicon counted as a problem: %s", p)
 		}

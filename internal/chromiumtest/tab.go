@@ -1,18 +1,15 @@
-package main
+package chromiumtest
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/log"
@@ -21,112 +18,43 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// The browser tests drive a real headless Chromium over the DevTools
-// protocol. They run when DINGBRIDGE_CHROMIUM names the binary (CI sets
-// it) and skip otherwise, unless CI is set: then a missing Chromium fails.
-
-// chromium is one headless Chromium process owned by one test.
-type chromium struct {
-	t        *testing.T
-	ctx      context.Context // the browser's chromedp context, not bound to t.Context
-	deadline time.Time
-	ua       string // the browser's own User-Agent
-}
-
-// newChromium starts Chromium for t with a fresh profile; every action in
-// it must finish within timeout, Chromium's start included. The browser is
-// closed when t ends.
-func newChromium(t *testing.T, timeout time.Duration) *chromium {
-	t.Helper()
-	bin := os.Getenv("DINGBRIDGE_CHROMIUM")
-	if bin == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("DINGBRIDGE_CHROMIUM is not set; CI needs Chromium for the browser tests")
-		}
-		t.Skip("DINGBRIDGE_CHROMIUM not set")
-	}
-	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("DINGBRIDGE_CHROMIUM: %v", err)
-	}
-	profile := t.TempDir() // removed after the browser has stopped (cleanups run last-in first-out)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(bin),
-		chromedp.UserDataDir(profile),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.WindowSize(1024, 900),
-	)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() {
-		// Close the browser gracefully so that it has stopped writing to
-		// the profile before the profile is removed.
-		closing, stop := context.WithTimeout(ctx, 10*time.Second)
-		defer stop()
-		if err := chromedp.Cancel(closing); err != nil {
-			t.Logf("close chromium: %v", err)
-		}
-		cancel()
-		cancelAlloc()
-	})
-	c := &chromium{t: t, ctx: ctx, deadline: time.Now().Add(timeout)}
-	start, stop := context.WithDeadline(ctx, c.deadline)
-	defer stop()
-	// The first Run starts the browser; it lives as long as ctx.
-	if err := chromedp.Run(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	var product, revision, jsVersion string
-	err := chromedp.Run(start, chromedp.ActionFunc(func(ctx context.Context) error {
-		var err error
-		_, product, revision, c.ua, jsVersion, err = cdpbrowser.GetVersion().Do(ctx)
-		return err
-	}))
-	if err != nil {
-		t.Fatalf("chromium version: %v", err)
-	}
-	t.Logf("%s (revision %s, V8 %s)", product, revision, jsVersion)
-	return c
-}
-
-// tabOptions shape a tab.
-type tabOptions struct {
+// TabOptions shape a tab.
+type TabOptions struct {
 	// UserAgent replaces the browser's own when set.
 	UserAgent string
 	// Mobile emulates a phone's screen (390×844 CSS pixels, touch).
 	Mobile bool
+	// Language is the Accept-Language (and navigator.language); "en"
+	// when empty.
+	Language string
 }
 
-// tab is one page in its own browser context: cookies, storage and
+// Tab is one page in its own browser context: cookies, storage and
 // cache are not shared with any other tab.
-type tab struct {
-	t       *testing.T
+type Tab struct {
+	t       testing.TB
 	ctx     context.Context // carries the browser's deadline
-	browser *chromium
+	browser *Browser
 	context cdp.BrowserContextID
 
-	// mu guards console, problems and frames.
+	// mu guards console, problems, security and frames.
 	mu       sync.Mutex
 	frames   map[target.ID]context.Context // attached out-of-process frames
 	console  []string                      // console messages and browser log entries, redacted
 	problems []string                      // the subset that are errors or security (CSP) reports
+	security []string                      // the subset that are security (CSP) reports
 }
 
-// newTab opens a tab for t (the test or one of its subtests) in a new
-// browser context, with Accept-Language en. A new browser context has no
-// window to hold a tab, so the tab gets a window of its own.
-func (c *chromium) newTab(t *testing.T, o tabOptions) *tab {
+// NewTab opens a tab for t (the test or one of its subtests) in a new
+// browser context. A new browser context has no window to hold a tab, so
+// the tab gets a window of its own.
+func (c *Browser) NewTab(t testing.TB, o TabOptions) *Tab {
 	t.Helper()
 	if o.UserAgent == "" {
 		o.UserAgent = c.ua
+	}
+	if o.Language == "" {
+		o.Language = "en"
 	}
 	var id target.ID
 	var browserContext cdp.BrowserContextID
@@ -153,10 +81,10 @@ func (c *chromium) newTab(t *testing.T, o tabOptions) *tab {
 	})
 	tabCtx, cancel := chromedp.NewContext(c.ctx, chromedp.WithTargetID(id))
 	t.Cleanup(cancel)
-	b := &tab{t: t, browser: c, context: browserContext}
+	b := &Tab{t: t, browser: c, context: browserContext}
 	chromedp.ListenTarget(tabCtx, b.observe)
 	// The first Run attaches to the target and must use tabCtx itself.
-	setup := chromedp.Tasks{emulation.SetUserAgentOverride(o.UserAgent).WithAcceptLanguage("en")}
+	setup := chromedp.Tasks{emulation.SetUserAgentOverride(o.UserAgent).WithAcceptLanguage(o.Language)}
 	if o.Mobile {
 		setup = append(setup, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile))
 	}
@@ -177,10 +105,11 @@ func (c *chromium) newTab(t *testing.T, o tabOptions) *tab {
 
 // observe records what the pages tell the console and what Chromium logs
 // about them. Errors, uncaught exceptions and security reports (CSP
-// violations are logged with source "security") are problems.
-func (b *tab) observe(ev any) {
+// violations are logged with source "security") are problems; security
+// reports are also kept apart.
+func (b *Tab) observe(ev any) {
 	var line string
-	problem := false
+	problem, security := false, false
 	switch ev := ev.(type) {
 	case *runtime.EventConsoleAPICalled:
 		var args []string
@@ -204,39 +133,28 @@ func (b *tab) observe(ev any) {
 		// Chromium asks every origin for /favicon.ico on its own; none
 		// of the servers has one, and no page refers to it.
 		favicon := ev.Entry.Source == log.SourceNetwork && strings.HasSuffix(ev.Entry.URL, "/favicon.ico")
-		problem = (ev.Entry.Level == log.LevelError && !favicon) || ev.Entry.Source == log.SourceSecurity ||
+		security = ev.Entry.Source == log.SourceSecurity ||
 			strings.Contains(ev.Entry.Text, "Content Security Policy")
+		problem = (ev.Entry.Level == log.LevelError && !favicon) || security
 	default:
 		return
 	}
-	line = redact(line)
+	line = Redact(line)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.console = append(b.console, line)
 	if problem {
 		b.problems = append(b.problems, line)
 	}
-}
-
-// secretParam matches the values of query parameters and form fields
-// that carry a code, a token or a state.
-var secretParam = regexp.MustCompile(`(?i)\b(code|authCode|auth_code|state|id_token|id_token_hint|access_token|refresh_token|tmp_auth_code)=[^&\s"'#]*`)
-
-// secretField matches the values of JSON members that carry a token, as
-// the mini-program page shows them.
-var secretField = regexp.MustCompile(`"(id_token|access_token|refresh_token)":\s*"[^"]*"`)
-
-// redact removes codes, tokens and states from a URL, a log line or a
-// page's text.
-func redact(s string) string {
-	s = secretField.ReplaceAllString(s, `"$1": "[redacted]"`)
-	return secretParam.ReplaceAllString(s, "$1=[redacted]")
+	if security {
+		b.security = append(b.security, line)
+	}
 }
 
 // dump logs where the tab is, the page's first lines and the console:
 // never a cookie, a code or a token (the pages showing tokens show them
 // decoded, their raw values are not on the page).
-func (b *tab) dump(tabCtx context.Context) {
+func (b *Tab) dump(tabCtx context.Context) {
 	ctx, cancel := context.WithTimeout(tabCtx, 5*time.Second)
 	defer cancel()
 	var loc, text string
@@ -250,39 +168,39 @@ func (b *tab) dump(tabCtx context.Context) {
 	b.mu.Lock()
 	console := strings.Join(b.console, "\n")
 	b.mu.Unlock()
-	b.t.Logf("browser at %s\npage text:\n%s\nconsole:\n%s", redact(loc), redact(text), console)
+	b.t.Logf("browser at %s\npage text:\n%s\nconsole:\n%s", Redact(loc), Redact(text), console)
 }
 
-// run runs actions, failing the test on error.
-func (b *tab) run(what string, actions ...chromedp.Action) {
+// Run runs actions, failing the test on error.
+func (b *Tab) Run(what string, actions ...chromedp.Action) {
 	b.t.Helper()
 	if err := chromedp.Run(b.ctx, actions...); err != nil {
 		b.t.Fatalf("browser: %s: %v", what, err)
 	}
 }
 
-// navigate opens u as if typed into the address bar.
-func (b *tab) navigate(u string) {
+// Navigate opens u as if typed into the address bar.
+func (b *Tab) Navigate(u string) {
 	b.t.Helper()
-	b.run("open "+redact(u), chromedp.Navigate(u))
+	b.Run("open "+Redact(u), chromedp.Navigate(u))
 }
 
-// waitFor waits until the JavaScript expression cond is true in the
+// WaitFor waits until the JavaScript expression cond is true in the
 // current page. Navigations come and go meanwhile, so an evaluation that
 // fails is retried.
-func (b *tab) waitFor(what, cond string) {
+func (b *Tab) WaitFor(what, cond string) {
 	b.t.Helper()
-	b.waitForWithin(what, cond, time.Until(b.deadline()))
+	b.WaitForWithin(what, cond, time.Until(b.Deadline()))
 }
 
-// deadline is when the tab's time is up.
-func (b *tab) deadline() time.Time {
+// Deadline is when the tab's time is up.
+func (b *Tab) Deadline() time.Time {
 	d, _ := b.ctx.Deadline()
 	return d
 }
 
-// waitForWithin is waitFor, failing the test after timeout.
-func (b *tab) waitForWithin(what, cond string, timeout time.Duration) {
+// WaitForWithin is WaitFor, failing the test after timeout.
+func (b *Tab) WaitForWithin(what, cond string, timeout time.Duration) {
 	b.t.Helper()
 	until := time.Now().Add(timeout)
 	for {
@@ -300,95 +218,96 @@ func (b *tab) waitForWithin(what, cond string, timeout time.Duration) {
 	}
 }
 
-// waitForPage waits until a page whose URL starts with prefix (origin
-// and path) has loaded.
-func (b *tab) waitForPage(prefix string) {
+// WaitForPage waits until a page whose URL starts with prefix (origin
+// and path) has loaded and is not marked (see Mark).
+func (b *Tab) WaitForPage(prefix string) {
 	b.t.Helper()
 	q, _ := json.Marshal(prefix)
-	b.waitFor("a page at "+prefix, fmt.Sprintf(
-		`(location.origin + location.pathname).indexOf(%s) === 0 && document.readyState === "complete" && %s`, q, newPage))
+	b.WaitFor("a page at "+prefix, fmt.Sprintf(
+		`(location.origin + location.pathname).indexOf(%s) === 0 && document.readyState === "complete" && %s`, q, NewPage))
 }
 
-// newPage is true in a page the click helpers have not clicked in: after
-// a click, the page it leads to.
-const newPage = `!window.__clickedHere`
+// NewPage is a JavaScript expression true in a page the click helpers
+// have not clicked in: after a click, the page it leads to.
+const NewPage = `!window.__clickedHere`
 
-// mark marks the current page as clicked in (see newPage).
-func (b *tab) mark() {
+// Mark marks the current page as clicked in, so that WaitForPage waits
+// for the page a click leads to. The click helpers mark before they click.
+func (b *Tab) Mark() {
 	b.t.Helper()
-	b.run("mark the page", chromedp.Evaluate(`window.__clickedHere = true`, nil))
+	b.Run("mark the page", chromedp.Evaluate(`window.__clickedHere = true`, nil))
 }
 
-// eval evaluates the JavaScript expression js in the current page.
-func (b *tab) eval(js string, res any) {
+// Eval evaluates the JavaScript expression js in the current page.
+func (b *Tab) Eval(js string, res any) {
 	b.t.Helper()
-	b.run("evaluate "+js, chromedp.Evaluate(js, res))
+	b.Run("evaluate "+js, chromedp.Evaluate(js, res))
 }
 
-// text is the page's visible text with codes and tokens redacted, fit
+// Text is the page's visible text with codes and tokens redacted, fit
 // for a failure message.
-func (b *tab) text() string {
+func (b *Tab) Text() string {
 	b.t.Helper()
 	var s string
-	b.eval(`document.body ? document.body.innerText : ""`, &s)
-	return redact(s)
+	b.Eval(`document.body ? document.body.innerText : ""`, &s)
+	return Redact(s)
 }
 
-// has reports whether the page has an element sel.
-func (b *tab) has(sel string) bool {
+// Has reports whether the page has an element sel.
+func (b *Tab) Has(sel string) bool {
 	b.t.Helper()
 	var ok bool
 	q, _ := json.Marshal(sel)
-	b.eval(fmt.Sprintf(`!!document.querySelector(%s)`, q), &ok)
+	b.Eval(fmt.Sprintf(`!!document.querySelector(%s)`, q), &ok)
 	return ok
 }
 
-// attr reads an attribute of the element sel.
-func (b *tab) attr(sel, name string) string {
+// Attr reads an attribute of the element sel.
+func (b *Tab) Attr(sel, name string) string {
 	b.t.Helper()
 	var v string
 	var ok bool
-	b.run("read "+sel+" "+name, chromedp.AttributeValue(sel, name, &v, &ok, chromedp.ByQuery))
+	b.Run("read "+sel+" "+name, chromedp.AttributeValue(sel, name, &v, &ok, chromedp.ByQuery))
 	if !ok {
 		b.t.Fatalf("%s has no attribute %s", sel, name)
 	}
 	return v
 }
 
-// click clicks the element sel with the mouse once it is visible.
-func (b *tab) click(sel string) {
+// Click clicks the element sel with the mouse once it is visible.
+func (b *Tab) Click(sel string) {
 	b.t.Helper()
-	b.run("click "+sel, chromedp.WaitVisible(sel, chromedp.ByQuery))
-	b.mark()
-	b.run("click "+sel, chromedp.Click(sel, chromedp.ByQuery))
+	b.Run("click "+sel, chromedp.WaitVisible(sel, chromedp.ByQuery))
+	b.Mark()
+	b.Run("click "+sel, chromedp.Click(sel, chromedp.ByQuery))
 }
 
-// clickLink clicks the first link whose visible text contains text.
-func (b *tab) clickLink(text string) {
+// ClickLink clicks the first link whose visible text contains text.
+func (b *Tab) ClickLink(text string) {
 	b.t.Helper()
 	q, _ := json.Marshal(text)
 	sel := fmt.Sprintf(`//a[contains(normalize-space(.), %s)]`, q)
-	b.run("click the link "+text, chromedp.WaitVisible(sel, chromedp.BySearch))
-	b.mark()
-	b.run("click the link "+text, chromedp.Click(sel, chromedp.BySearch))
+	b.Run("click the link "+text, chromedp.WaitVisible(sel, chromedp.BySearch))
+	b.Mark()
+	b.Run("click the link "+text, chromedp.Click(sel, chromedp.BySearch))
 }
 
-// clickButton clicks the first button whose visible text contains text.
-func (b *tab) clickButton(text string) {
+// ClickButton clicks the first button whose visible text contains text.
+func (b *Tab) ClickButton(text string) {
 	b.t.Helper()
 	q, _ := json.Marshal(text)
 	sel := fmt.Sprintf(`//button[contains(normalize-space(.), %s)]`, q)
-	b.run("click the button "+text, chromedp.WaitVisible(sel, chromedp.BySearch))
-	b.mark()
-	b.run("click the button "+text, chromedp.Click(sel, chromedp.BySearch))
+	b.Run("click the button "+text, chromedp.WaitVisible(sel, chromedp.BySearch))
+	b.Mark()
+	b.Run("click the button "+text, chromedp.Click(sel, chromedp.BySearch))
 }
 
-// clickInFrame clicks the element sel inside the iframe frameSel once it
+// ClickInFrame clicks the element sel inside the iframe frameSel once it
 // has loaded there. A frame of another site runs in a process of its own
 // (site isolation) and is driven through its own target.
-func (b *tab) clickInFrame(frameSel, sel string) {
+func (b *Tab) ClickInFrame(frameSel, sel string) {
 	b.t.Helper()
-	b.mark()
+	b.Mark()
 	until := time.Now().Add(20 * time.Second)
 	for {
 		step, cancel := context.WithTimeout(b.ctx, 3*time.Second)
@@ -406,7 +325,7 @@ func (b *tab) clickInFrame(frameSel, sel string) {
 
 // attachFrame attaches to the target of an out-of-process frame once, and
 // watches its console as the tab's until the tab closes.
-func (b *tab) attachFrame(id target.ID) (context.Context, error) {
+func (b *Tab) attachFrame(id target.ID) (context.Context, error) {
 	b.mu.Lock()
 	ctx, ok := b.frames[id]
 	b.mu.Unlock()
@@ -429,7 +348,7 @@ func (b *tab) attachFrame(id target.ID) (context.Context, error) {
 	return ctx, nil
 }
 
-func (b *tab) tryClickInFrame(ctx context.Context, frameSel, sel string) error {
+func (b *Tab) tryClickInFrame(ctx context.Context, frameSel, sel string) error {
 	var frames []*cdp.Node
 	if err := chromedp.Run(ctx, chromedp.Nodes(frameSel, &frames, chromedp.ByQuery)); err != nil {
 		return err
@@ -463,25 +382,42 @@ func (b *tab) tryClickInFrame(ctx context.Context, frameSel, sel string) error {
 	return errors.New("the frame shows no document and has no target of its own")
 }
 
-// typeInto types s into the input sel, key by key.
-func (b *tab) typeInto(sel, s string) {
+// TypeInto types s into the input sel, key by key.
+func (b *Tab) TypeInto(sel, s string) {
 	b.t.Helper()
-	b.run("type into "+sel, chromedp.WaitVisible(sel, chromedp.ByQuery), chromedp.SendKeys(sel, s, chromedp.ByQuery))
+	b.Run("type into "+sel, chromedp.WaitVisible(sel, chromedp.ByQuery), chromedp.SendKeys(sel, s, chromedp.ByQuery))
 }
 
-// problemsSoFar are the errors and security problems logged so far.
-func (b *tab) problemsSoFar() []string {
+// Problems are the errors and security problems logged so far.
+func (b *Tab) Problems() []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return append([]string(nil), b.problems...)
 }
 
-// noProblems fails the test when any page of the tab logged an error, an
+// NoProblems fails the test when any page of the tab logged an error, an
 // uncaught exception or a security problem (a Content-Security-Policy
 // violation).
-func (b *tab) noProblems() {
+func (b *Tab) NoProblems() {
 	b.t.Helper()
-	for _, s := range b.problemsSoFar() {
+	for _, s := range b.Problems() {
 		b.t.Errorf("Chromium logged a problem: %s", s)
+	}
+}
+
+// SecurityProblems are the security problems (Content-Security-Policy
+// violations) logged so far.
+func (b *Tab) SecurityProblems() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.security...)
+}
+
+// NoSecurityErrors fails the test when Chromium logged a security problem
+// (a Content-Security-Policy violation) for any page of the tab.
+func (b *Tab) NoSecurityErrors() {
+	b.t.Helper()
+	for _, s := range b.SecurityProblems() {
+		b.t.Errorf("Chromium logged a security problem: %s", s)
 	}
 }
