@@ -264,17 +264,28 @@ is stored, and this command does not print even that.`,
 				if err != nil {
 					return err
 				}
-				return a.withStore(ctx, func(_ *settings, st store, _ *slog.Logger) error {
-					c, err := getClient(ctx, st, id)
-					if err != nil {
-						return err
-					}
+				return a.withClient(ctx, id, false, func(_ store, c storage.Client) error {
 					printClient(a.stdout, c)
 					return nil
 				})
 			}
 		},
 	}
+}
+
+// withClient opens the store and runs fn on the client id; when edit is
+// set, a client the configuration file manages is refused.
+func (a *app) withClient(ctx context.Context, id string, edit bool, fn func(st store, c storage.Client) error) error {
+	return a.withStore(ctx, func(_ *settings, st store, _ *slog.Logger) error {
+		c, err := getClient(ctx, st, id)
+		if err != nil {
+			return err
+		}
+		if edit && c.Declarative {
+			return errDeclarative(id)
+		}
+		return fn(st, c)
+	})
 }
 
 func getClient(ctx context.Context, st storage.Storage, id string) (storage.Client, error) {
@@ -351,14 +362,7 @@ rotate-secret to change the secret.`,
 				if changed == 0 {
 					return usagef("nothing to change: give at least one field flag")
 				}
-				return a.withStore(ctx, func(_ *settings, st store, _ *slog.Logger) error {
-					c, err := getClient(ctx, st, id)
-					if err != nil {
-						return err
-					}
-					if c.Declarative {
-						return errDeclarative(id)
-					}
+				return a.withClient(ctx, id, true, func(st store, c storage.Client) error {
 					f.apply(fs, &c)
 					if err := provider.ValidateClient(c); err != nil {
 						return usagef("invalid client: %s", strings.ReplaceAll(err.Error(), "\n", "; "))
@@ -390,14 +394,7 @@ required. Clients from the configuration file cannot be deleted here.`,
 				if err != nil {
 					return err
 				}
-				return a.withStore(ctx, func(_ *settings, st store, _ *slog.Logger) error {
-					c, err := getClient(ctx, st, id)
-					if err != nil {
-						return err
-					}
-					if c.Declarative {
-						return errDeclarative(id)
-					}
+				return a.withClient(ctx, id, true, func(st store, _ storage.Client) error {
 					if err := st.DeleteClient(ctx, id); err != nil {
 						return err
 					}
@@ -423,14 +420,7 @@ it once. The old secret stops working at once.`,
 				if err != nil {
 					return err
 				}
-				return a.withStore(ctx, func(_ *settings, st store, _ *slog.Logger) error {
-					c, err := getClient(ctx, st, id)
-					if err != nil {
-						return err
-					}
-					if c.Declarative {
-						return errDeclarative(id)
-					}
+				return a.withClient(ctx, id, true, func(st store, c storage.Client) error {
 					if c.Public {
 						return fmt.Errorf("client %q is public and has no secret", id)
 					}
