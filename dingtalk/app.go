@@ -79,40 +79,29 @@ func (a *AppClient) App() App { return a.app }
 
 // fetchGetToken is E4: GET /gettoken?appkey=&appsecret=.
 func (a *AppClient) fetchGetToken(ctx context.Context) (string, time.Duration, error) {
-	var r tokenReply
-	err := a.c.do(ctx, &call{
+	return a.c.fetchToken(ctx, &call{
 		host: oapiHost, method: http.MethodGet, path: "/gettoken",
 		query:   url.Values{"appkey": {a.app.AppKey}, "appsecret": {a.app.AppSecret}},
 		secrets: []string{a.app.AppSecret},
-	}, &r)
-	if err != nil {
-		return "", 0, err
-	}
-	return r.token()
+	})
 }
 
 // fetchV1 is E5: POST /v1.0/oauth2/accessToken {appKey, appSecret}.
 func (a *AppClient) fetchV1(ctx context.Context) (string, time.Duration, error) {
-	var r tokenReply
-	err := a.c.do(ctx, &call{
+	return a.c.fetchToken(ctx, &call{
 		host: apiHost, method: http.MethodPost, path: "/v1.0/oauth2/accessToken",
 		body: struct {
 			AppKey    string `json:"appKey"`
 			AppSecret string `json:"appSecret"`
 		}{a.app.AppKey, a.app.AppSecret},
 		secrets: []string{a.app.AppSecret},
-	}, &r)
-	if err != nil {
-		return "", 0, err
-	}
-	return r.token()
+	})
 }
 
 // unifiedToken is E6: POST /v1.0/oauth2/{corpId}/token with a snake_case
 // body, for internal apps and ISV suites alike.
 func (c *Client) unifiedToken(ctx context.Context, corpID, clientID, clientSecret string) (string, time.Duration, error) {
-	var r tokenReply
-	err := c.do(ctx, &call{
+	return c.fetchToken(ctx, &call{
 		host: apiHost, method: http.MethodPost, path: "/v1.0/oauth2/" + url.PathEscape(corpID) + "/token",
 		body: struct {
 			ClientID     string `json:"client_id"`
@@ -120,11 +109,7 @@ func (c *Client) unifiedToken(ctx context.Context, corpID, clientID, clientSecre
 			GrantType    string `json:"grant_type"`
 		}{clientID, clientSecret, "client_credentials"},
 		secrets: []string{clientSecret},
-	}, &r)
-	if err != nil {
-		return "", 0, err
-	}
-	return r.token()
+	})
 }
 
 // ExchangeCode exchanges the authCode of the new OAuth2 login (E1 callback

@@ -67,48 +67,45 @@ func (h *SuiteClient) suiteTicket(ctx context.Context) (string, error) {
 	return t, nil
 }
 
-// fetchSuiteLegacy is E17: POST /service/get_suite_token.
-func (h *SuiteClient) fetchSuiteLegacy(ctx context.Context) (string, time.Duration, error) {
+// fetchWithTicket fetches a suite or corp token with the call build makes
+// for the current suite_ticket; the suite secret and the ticket are kept
+// out of logs and errors.
+func (h *SuiteClient) fetchWithTicket(ctx context.Context, build func(ticket string) *call) (string, time.Duration, error) {
 	ticket, err := h.suiteTicket(ctx)
 	if err != nil {
 		return "", 0, err
 	}
-	var r tokenReply
-	err = h.c.do(ctx, &call{
-		host: oapiHost, method: http.MethodPost, path: "/service/get_suite_token",
-		body: struct {
-			SuiteKey    string `json:"suite_key"`
-			SuiteSecret string `json:"suite_secret"`
-			SuiteTicket string `json:"suite_ticket"`
-		}{h.suite.SuiteKey, h.suite.SuiteSecret, ticket},
-		secrets: []string{h.suite.SuiteSecret, ticket},
-	}, &r)
-	if err != nil {
-		return "", 0, err
-	}
-	return r.token()
+	cl := build(ticket)
+	cl.secrets = []string{h.suite.SuiteSecret, ticket}
+	return h.c.fetchToken(ctx, cl)
+}
+
+// fetchSuiteLegacy is E17: POST /service/get_suite_token.
+func (h *SuiteClient) fetchSuiteLegacy(ctx context.Context) (string, time.Duration, error) {
+	return h.fetchWithTicket(ctx, func(ticket string) *call {
+		return &call{
+			host: oapiHost, method: http.MethodPost, path: "/service/get_suite_token",
+			body: struct {
+				SuiteKey    string `json:"suite_key"`
+				SuiteSecret string `json:"suite_secret"`
+				SuiteTicket string `json:"suite_ticket"`
+			}{h.suite.SuiteKey, h.suite.SuiteSecret, ticket},
+		}
+	})
 }
 
 // fetchSuiteV1 is E18: POST /v1.0/oauth2/suiteAccessToken.
 func (h *SuiteClient) fetchSuiteV1(ctx context.Context) (string, time.Duration, error) {
-	ticket, err := h.suiteTicket(ctx)
-	if err != nil {
-		return "", 0, err
-	}
-	var r tokenReply
-	err = h.c.do(ctx, &call{
-		host: apiHost, method: http.MethodPost, path: "/v1.0/oauth2/suiteAccessToken",
-		body: struct {
-			SuiteKey    string `json:"suiteKey"`
-			SuiteSecret string `json:"suiteSecret"`
-			SuiteTicket string `json:"suiteTicket"`
-		}{h.suite.SuiteKey, h.suite.SuiteSecret, ticket},
-		secrets: []string{h.suite.SuiteSecret, ticket},
-	}, &r)
-	if err != nil {
-		return "", 0, err
-	}
-	return r.token()
+	return h.fetchWithTicket(ctx, func(ticket string) *call {
+		return &call{
+			host: apiHost, method: http.MethodPost, path: "/v1.0/oauth2/suiteAccessToken",
+			body: struct {
+				SuiteKey    string `json:"suiteKey"`
+				SuiteSecret string `json:"suiteSecret"`
+				SuiteTicket string `json:"suiteTicket"`
+			}{h.suite.SuiteKey, h.suite.SuiteSecret, ticket},
+		}
+	})
 }
 
 // Corp returns a handle for the contact APIs of an organisation that has
@@ -146,46 +143,30 @@ func (h *SuiteClient) signedQuery(ticket string) url.Values {
 
 // fetchCorpLegacy is E19: signed POST /service/get_corp_token {auth_corpid}.
 func (h *SuiteClient) fetchCorpLegacy(ctx context.Context, corpID string) (string, time.Duration, error) {
-	ticket, err := h.suiteTicket(ctx)
-	if err != nil {
-		return "", 0, err
-	}
-	var r tokenReply
-	err = h.c.do(ctx, &call{
-		host: oapiHost, method: http.MethodPost, path: "/service/get_corp_token",
-		query: h.signedQuery(ticket),
-		body: struct {
-			AuthCorpID string `json:"auth_corpid"`
-		}{corpID},
-		secrets: []string{h.suite.SuiteSecret, ticket},
-	}, &r)
-	if err != nil {
-		return "", 0, err
-	}
-	return r.token()
+	return h.fetchWithTicket(ctx, func(ticket string) *call {
+		return &call{
+			host: oapiHost, method: http.MethodPost, path: "/service/get_corp_token",
+			query: h.signedQuery(ticket),
+			body: struct {
+				AuthCorpID string `json:"auth_corpid"`
+			}{corpID},
+		}
+	})
 }
 
 // fetchCorpV1 is E20: POST /v1.0/oauth2/corpAccessToken.
 func (h *SuiteClient) fetchCorpV1(ctx context.Context, corpID string) (string, time.Duration, error) {
-	ticket, err := h.suiteTicket(ctx)
-	if err != nil {
-		return "", 0, err
-	}
-	var r tokenReply
-	err = h.c.do(ctx, &call{
-		host: apiHost, method: http.MethodPost, path: "/v1.0/oauth2/corpAccessToken",
-		body: struct {
-			SuiteKey    string `json:"suiteKey"`
-			SuiteSecret string `json:"suiteSecret"`
-			AuthCorpID  string `json:"authCorpId"`
-			SuiteTicket string `json:"suiteTicket"`
-		}{h.suite.SuiteKey, h.suite.SuiteSecret, corpID, ticket},
-		secrets: []string{h.suite.SuiteSecret, ticket},
-	}, &r)
-	if err != nil {
-		return "", 0, err
-	}
-	return r.token()
+	return h.fetchWithTicket(ctx, func(ticket string) *call {
+		return &call{
+			host: apiHost, method: http.MethodPost, path: "/v1.0/oauth2/corpAccessToken",
+			body: struct {
+				SuiteKey    string `json:"suiteKey"`
+				SuiteSecret string `json:"suiteSecret"`
+				AuthCorpID  string `json:"authCorpId"`
+				SuiteTicket string `json:"suiteTicket"`
+			}{h.suite.SuiteKey, h.suite.SuiteSecret, corpID, ticket},
+		}
+	})
 }
 
 // ExchangeCode exchanges a new-OAuth2 authCode for a user access token

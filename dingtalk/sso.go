@@ -47,33 +47,23 @@ func (h *SSOClient) AccessToken(ctx context.Context) (string, error) { return h.
 
 // fetchLegacy is E13: GET /sso/gettoken?corpid=&corpsecret=.
 func (h *SSOClient) fetchLegacy(ctx context.Context) (string, time.Duration, error) {
-	var r tokenReply
-	err := h.c.do(ctx, &call{
+	return h.c.fetchToken(ctx, &call{
 		host: oapiHost, method: http.MethodGet, path: "/sso/gettoken",
 		query:   url.Values{"corpid": {h.sso.CorpID}, "corpsecret": {h.sso.SSOSecret}},
 		secrets: []string{h.sso.SSOSecret},
-	}, &r)
-	if err != nil {
-		return "", 0, err
-	}
-	return r.token()
+	})
 }
 
 // fetchV1 is E14: POST /v1.0/oauth2/ssoAccessToken {corpid, ssoSecret}.
 func (h *SSOClient) fetchV1(ctx context.Context) (string, time.Duration, error) {
-	var r tokenReply
-	err := h.c.do(ctx, &call{
+	return h.c.fetchToken(ctx, &call{
 		host: apiHost, method: http.MethodPost, path: "/v1.0/oauth2/ssoAccessToken",
 		body: struct {
 			CorpID    string `json:"corpid"`
 			SSOSecret string `json:"ssoSecret"`
 		}{h.sso.CorpID, h.sso.SSOSecret},
 		secrets: []string{h.sso.SSOSecret},
-	}, &r)
-	if err != nil {
-		return "", 0, err
-	}
-	return r.token()
+	})
 }
 
 // SSOUserInfo is the administrator behind an admin-console code, in the

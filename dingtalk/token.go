@@ -192,6 +192,15 @@ type tokenReply struct {
 	ExpiresIn        int64  `json:"expires_in"`
 }
 
+// fetchToken makes cl and returns the token its reply carries.
+func (c *Client) fetchToken(ctx context.Context, cl *call) (string, time.Duration, error) {
+	var r tokenReply
+	if err := c.do(ctx, cl, &r); err != nil {
+		return "", 0, err
+	}
+	return r.token()
+}
+
 func (r *tokenReply) token() (string, time.Duration, error) {
 	tok := firstNonEmpty(r.AccessToken, r.AccessTokenSnake, r.SuiteAccessToken)
 	if tok == "" {
