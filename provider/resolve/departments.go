@@ -36,17 +36,24 @@ type deptReader struct {
 }
 
 // get returns a department's name and parent: from this login's memory,
-// the cache table, or E22 (then cached for DepartmentCacheTTL).
+// the Resolver's memory of cache rows, the cache table, or E22 (then cached
+// for DepartmentCacheTTL).
 func (d *deptReader) get(ctx context.Context, id int64) (deptInfo, error) {
 	if di, ok := d.seen[id]; ok {
 		return di, nil
 	}
 	key := deptCacheKey(d.corpID, id, d.r.lang)
-	e, err := d.r.store.GetCache(ctx, key, d.r.now())
+	now := d.r.now()
+	if di, ok := d.r.depts.get(key, now); ok {
+		d.seen[id] = di
+		return di, nil
+	}
+	e, err := d.r.store.GetCache(ctx, key, now)
 	if err == nil {
 		var di deptInfo
 		if json.Unmarshal(e.Value, &di) == nil {
 			d.seen[id] = di
+			d.r.depts.put(key, di, e.ExpiresAt, now)
 			return di, nil
 		}
 	} else if !errors.Is(err, storage.ErrNotFound) {
@@ -61,8 +68,11 @@ func (d *deptReader) get(ctx context.Context, id int64) (deptInfo, error) {
 		di.ParentID = 0
 	}
 	d.seen[id] = di
+	now = d.r.now()
+	expiresAt := now.Add(d.r.ttl)
+	d.r.depts.put(key, di, expiresAt, now)
 	v, _ := json.Marshal(di)
-	if err := d.r.store.PutCache(ctx, storage.CacheEntry{Key: key, Value: v, ExpiresAt: d.r.now().Add(d.r.ttl)}); err != nil {
+	if err := d.r.store.PutCache(ctx, storage.CacheEntry{Key: key, Value: v, ExpiresAt: expiresAt}); err != nil {
 		d.r.log.WarnContext(ctx, "resolve: department cache write", "key", key, "err", err)
 	}
 	return di, nil

@@ -108,3 +108,39 @@ func TestDepartmentsThrottled(t *testing.T) {
 		t.Errorf("Workspace with throttled E22 = %v, want KindThrottled", err)
 	}
 }
+
+// A Resolver keeps the departments it cached in memory: once their rows are
+// gone from the cache table, its next login still makes no E22 call, while
+// a second Resolver on the same storage has to read them again.
+func TestDepartmentsKeptInMemory(t *testing.T) {
+	e := newEnv(t, demoConfig())
+	login := func(r *resolve.Resolver) {
+		t.Helper()
+		code := e.sim.IssueCode(dt.CodeJSAPI, dt.DemoAppKey, dt.DemoCorpID, aliceCorp1)
+		if _, err := r.Workspace(t.Context(), dt.DemoCorpID, code); err != nil {
+			t.Fatal(err)
+		}
+	}
+	login(e.r)
+	calls := e.sim.Calls(dt.EndpointDepartmentGet)
+	if calls == 0 {
+		t.Fatal("first login made no E22 call")
+	}
+	for _, id := range []string{"1", "4295067297", "4295067296"} {
+		if err := e.store.DeleteCache(t.Context(), "dept:"+dt.DemoCorpID+":"+id+":zh_CN"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	login(e.r)
+	if n := e.sim.Calls(dt.EndpointDepartmentGet); n != calls {
+		t.Errorf("E22 calls after a warm login = %d, want %d (kept in memory)", n, calls)
+	}
+	other, err := resolve.New(demoConfig(), e.dt, e.store, resolve.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	login(other)
+	if n := e.sim.Calls(dt.EndpointDepartmentGet); n <= calls {
+		t.Errorf("E22 calls after a login through a new Resolver = %d, want more than %d", n, calls)
+	}
+}

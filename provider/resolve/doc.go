@@ -55,7 +55,9 @@
 // # Departments
 //
 // Department names and parents come from E22, cached in the storage cache
-// table under "dept:<corp>:<id>:<lang>" for Config.DepartmentCacheTTL.
+// table under "dept:<corp>:<id>:<lang>" for Config.DepartmentCacheTTL. A
+// Resolver also keeps the departments it read or wrote in memory until their
+// rows expire, so a warm login reads no cache row for them.
 // Ancestors are found by walking parent ids through that cache, so a warm
 // cache costs no call; E23 (listparentbyuser) is used only when a department
 // on the way is unreadable. Department.Path joins the names from the root

@@ -41,6 +41,7 @@ type Resolver struct {
 	now   func() time.Time
 	lang  string
 	ttl   time.Duration
+	depts deptMemo // departments read from the cache table, until their rows expire
 
 	corps     map[string]*corpEntry // by corpId
 	sorted    []*corpEntry          // by name, then corpId
