@@ -29,26 +29,27 @@ type subDept struct {
 	AutoAddUser     bool   `json:"auto_add_user"`
 }
 
-// deptCall does the shared part of the department endpoints: body, token and
-// permission. It answers and returns ok=false on failure; callers then
-// release mu themselves (it is held on return either way).
-func (s *Simulator) deptCall(w http.ResponseWriter, r *http.Request) (params, token, bool) {
+// contactCall does the shared part of the contact endpoints (users and
+// departments): body, token and the permission perm. It answers and
+// returns ok=false on failure; callers then release mu themselves (it is
+// held on return either way).
+func (s *Simulator) contactCall(w http.ResponseWriter, r *http.Request, perm string) (params, token, client, bool) {
 	p, err := oapiBody(r)
 	s.mu.Lock()
 	if err != nil {
 		topError(w, 400002, "无效的参数")
-		return nil, token{}, false
+		return nil, token{}, client{}, false
 	}
 	t, ok := s.oapiToken(w, r, tokApp, tokCorp)
 	if !ok {
-		return nil, token{}, false
+		return nil, token{}, client{}, false
 	}
 	c, _ := s.clientOf(t)
-	if !c.has(PermDepartmentList) {
-		missingScope(w, PermDepartmentList)
-		return nil, token{}, false
+	if !c.has(perm) {
+		missingScope(w, perm)
+		return nil, token{}, client{}, false
 	}
-	return p, t, true
+	return p, t, c, true
 }
 
 // deptParam reads dept_id; def applies when it is absent.
@@ -71,7 +72,7 @@ func (s *Simulator) deptParam(w http.ResponseWriter, p params, corpID string, de
 
 // handleDepartmentGet is E22.
 func (s *Simulator) handleDepartmentGet(w http.ResponseWriter, r *http.Request) {
-	p, t, ok := s.deptCall(w, r)
+	p, t, _, ok := s.contactCall(w, r, PermDepartmentList)
 	defer s.mu.Unlock()
 	if !ok {
 		return
@@ -92,7 +93,7 @@ func (s *Simulator) handleDepartmentGet(w http.ResponseWriter, r *http.Request) 
 // handleListParentByUser is E23: one ancestor chain per department of the
 // user, own department first, root last.
 func (s *Simulator) handleListParentByUser(w http.ResponseWriter, r *http.Request) {
-	p, t, ok := s.deptCall(w, r)
+	p, t, _, ok := s.contactCall(w, r, PermDepartmentList)
 	defer s.mu.Unlock()
 	if !ok {
 		return
@@ -114,7 +115,7 @@ func (s *Simulator) handleListParentByUser(w http.ResponseWriter, r *http.Reques
 
 // handleListParentByDept is E24.
 func (s *Simulator) handleListParentByDept(w http.ResponseWriter, r *http.Request) {
-	p, t, ok := s.deptCall(w, r)
+	p, t, _, ok := s.contactCall(w, r, PermDepartmentList)
 	defer s.mu.Unlock()
 	if !ok {
 		return
@@ -145,7 +146,7 @@ func (s *Simulator) children(corpID string, parent int64) []Department {
 
 // handleListSub is E25 listsub (one level).
 func (s *Simulator) handleListSub(w http.ResponseWriter, r *http.Request) {
-	p, t, ok := s.deptCall(w, r)
+	p, t, _, ok := s.contactCall(w, r, PermDepartmentList)
 	defer s.mu.Unlock()
 	if !ok {
 		return
@@ -163,7 +164,7 @@ func (s *Simulator) handleListSub(w http.ResponseWriter, r *http.Request) {
 
 // handleListSubID is E25 listsubid (one level).
 func (s *Simulator) handleListSubID(w http.ResponseWriter, r *http.Request) {
-	p, t, ok := s.deptCall(w, r)
+	p, t, _, ok := s.contactCall(w, r, PermDepartmentList)
 	defer s.mu.Unlock()
 	if !ok {
 		return

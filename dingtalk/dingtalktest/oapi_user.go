@@ -52,20 +52,9 @@ type userGetResult struct {
 
 // handleGetUserInfo is E7: a JSAPI free-login code to the user.
 func (s *Simulator) handleGetUserInfo(w http.ResponseWriter, r *http.Request) {
-	p, err := oapiBody(r)
-	if err != nil {
-		topError(w, 400002, "无效的参数")
-		return
-	}
-	s.mu.Lock()
+	p, t, c, ok := s.contactCall(w, r, PermBase)
 	defer s.mu.Unlock()
-	t, ok := s.oapiToken(w, r, tokApp, tokCorp)
 	if !ok {
-		return
-	}
-	c, _ := s.clientOf(t)
-	if !c.has(PermBase) {
-		missingScope(w, PermBase)
 		return
 	}
 	cd, ok := s.takeCode(p["code"], CodeJSAPI, c.key, t.corpID)
@@ -88,20 +77,9 @@ func (s *Simulator) handleGetUserInfo(w http.ResponseWriter, r *http.Request) {
 // handleUserGet is E8: user detail, with fields withheld by permission and
 // for ISV tokens.
 func (s *Simulator) handleUserGet(w http.ResponseWriter, r *http.Request) {
-	p, err := oapiBody(r)
-	if err != nil {
-		topError(w, 400002, "无效的参数")
-		return
-	}
-	s.mu.Lock()
+	p, t, c, ok := s.contactCall(w, r, PermGetMember)
 	defer s.mu.Unlock()
-	t, ok := s.oapiToken(w, r, tokApp, tokCorp)
 	if !ok {
-		return
-	}
-	c, _ := s.clientOf(t)
-	if !c.has(PermGetMember) {
-		missingScope(w, PermGetMember)
 		return
 	}
 	if p["userid"] == "" {
@@ -157,20 +135,9 @@ func (s *Simulator) userDetail(c client, u User) userGetResult {
 
 // handleGetByUnionID is E9.
 func (s *Simulator) handleGetByUnionID(w http.ResponseWriter, r *http.Request) {
-	p, err := oapiBody(r)
-	if err != nil {
-		topError(w, 400002, "无效的参数")
-		return
-	}
-	s.mu.Lock()
+	p, t, _, ok := s.contactCall(w, r, PermGetMember)
 	defer s.mu.Unlock()
-	t, ok := s.oapiToken(w, r, tokApp, tokCorp)
 	if !ok {
-		return
-	}
-	c, _ := s.clientOf(t)
-	if !c.has(PermGetMember) {
-		missingScope(w, PermGetMember)
 		return
 	}
 	if p["unionid"] == "" {
