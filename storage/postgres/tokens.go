@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -53,28 +54,63 @@ func issueArgs(issue storage.TokenIssue) pgx.NamedArgs {
 	return args
 }
 
-// CreateTokens stores tokens issued without an authorization code, in one
-// statement.
-func (s *Store) CreateTokens(ctx context.Context, issue storage.TokenIssue) error {
-	const q = `WITH access AS (
+// issueInserts is the part of a WITH clause that stores the TokenIssue
+// bound by issueArgs once for every row of the CTE named source: the access
+// token, the session–client link (when the token has a session) and the
+// refresh token (when there is one). Code redemption and refresh rotation
+// name the row their DELETE or UPDATE returned, so nothing is stored when
+// it matched nothing.
+func issueInserts(source string) string {
+	return strings.ReplaceAll(`access AS (
 		INSERT INTO access_tokens (id, client_id, subject, audience, scopes, session_id, family_id,
 			auth_time, amr, created_at, expires_at)
-		VALUES (@a_id, @a_client_id, @a_subject, @a_audience, @a_scopes, @a_session_id, @a_family_id,
-			@a_auth_time, @a_amr, @a_created_at, @a_expires_at)
+		SELECT @a_id::text, @a_client_id::text, @a_subject::text, @a_audience::text[],
+			@a_scopes::text[], @a_session_id::text, @a_family_id::text, @a_auth_time::timestamptz,
+			@a_amr::text[], @a_created_at::timestamptz, @a_expires_at::timestamptz
+		FROM SOURCE
 	), link AS (
 		INSERT INTO session_clients (session_id, client_id, subject, created_at)
 		SELECT @a_session_id::text, @a_client_id::text, @a_subject::text, @a_created_at::timestamptz
-		WHERE @a_session_id::text <> ''
+		FROM SOURCE WHERE @a_session_id::text <> ''
 		ON CONFLICT (session_id, client_id) DO NOTHING
-	)
-	INSERT INTO refresh_tokens (id, token_hash, family_id, client_id, subject, audience, scopes,
-		session_id, auth_time, amr, created_at, expires_at, rotated_at, revoked_at)
-	SELECT @r_id::text, @r_token_hash::bytea, @r_family_id::text, @r_client_id::text,
-		@r_subject::text, @r_audience::text[], @r_scopes::text[], @r_session_id::text,
-		@r_auth_time::timestamptz, @r_amr::text[], @r_created_at::timestamptz,
-		@r_expires_at::timestamptz, @r_rotated_at::timestamptz, @r_revoked_at::timestamptz
-	WHERE @has_refresh::boolean`
-	if _, err := s.pool.Exec(ctx, q, issueArgs(issue)); err != nil {
+	), refresh AS (
+		INSERT INTO refresh_tokens (id, token_hash, family_id, client_id, subject, audience, scopes,
+			session_id, auth_time, amr, created_at, expires_at, rotated_at, revoked_at)
+		SELECT @r_id::text, @r_token_hash::bytea, @r_family_id::text, @r_client_id::text,
+			@r_subject::text, @r_audience::text[], @r_scopes::text[], @r_session_id::text,
+			@r_auth_time::timestamptz, @r_amr::text[], @r_created_at::timestamptz,
+			@r_expires_at::timestamptz, @r_rotated_at::timestamptz, @r_revoked_at::timestamptz
+		FROM SOURCE WHERE @has_refresh::boolean
+	)`, "SOURCE", source)
+}
+
+// The statements that store a TokenIssue, built once.
+var (
+	// createTokensQuery stores tokens issued without a code.
+	createTokensQuery = `WITH source AS (SELECT 1), ` + issueInserts("source") + ` SELECT 1`
+	// redeemQuery deletes the request holding the code and stores the
+	// tokens only for the row it deleted.
+	redeemQuery = `WITH redeemed AS (
+		DELETE FROM auth_requests
+		WHERE code_hash = @code_hash AND done AND code_expires_at > @now
+		RETURNING id
+	), ` + issueInserts("redeemed") + `
+	SELECT count(*) FROM redeemed`
+	// rotateQuery marks the old refresh token rotated and stores the
+	// successor only for the row it updated.
+	rotateQuery = `WITH rotated AS (
+		UPDATE refresh_tokens SET rotated_at = @now
+		WHERE token_hash = @old_hash AND rotated_at IS NULL AND revoked_at IS NULL
+			AND expires_at > @now
+		RETURNING family_id
+	), ` + issueInserts("rotated") + `
+	SELECT count(*) FROM rotated`
+)
+
+// CreateTokens stores tokens issued without an authorization code, in one
+// statement.
+func (s *Store) CreateTokens(ctx context.Context, issue storage.TokenIssue) error {
+	if _, err := s.pool.Exec(ctx, createTokensQuery, issueArgs(issue)); err != nil {
 		return dbErr("create tokens", err)
 	}
 	return nil
@@ -86,37 +122,11 @@ func (s *Store) CreateTokens(ctx context.Context, issue storage.TokenIssue) erro
 // one inserts tokens; the others, and callers with an unknown, expired or
 // redeemed code, get ErrNotFound.
 func (s *Store) RedeemAuthCode(ctx context.Context, codeHash []byte, now time.Time, issue storage.TokenIssue) error {
-	const q = `WITH redeemed AS (
-		DELETE FROM auth_requests
-		WHERE code_hash = @code_hash AND done AND code_expires_at > @now
-		RETURNING id
-	), access AS (
-		INSERT INTO access_tokens (id, client_id, subject, audience, scopes, session_id, family_id,
-			auth_time, amr, created_at, expires_at)
-		SELECT @a_id::text, @a_client_id::text, @a_subject::text, @a_audience::text[],
-			@a_scopes::text[], @a_session_id::text, @a_family_id::text, @a_auth_time::timestamptz,
-			@a_amr::text[], @a_created_at::timestamptz, @a_expires_at::timestamptz
-		FROM redeemed
-	), link AS (
-		INSERT INTO session_clients (session_id, client_id, subject, created_at)
-		SELECT @a_session_id::text, @a_client_id::text, @a_subject::text, @a_created_at::timestamptz
-		FROM redeemed WHERE @a_session_id::text <> ''
-		ON CONFLICT (session_id, client_id) DO NOTHING
-	), refresh AS (
-		INSERT INTO refresh_tokens (id, token_hash, family_id, client_id, subject, audience, scopes,
-			session_id, auth_time, amr, created_at, expires_at, rotated_at, revoked_at)
-		SELECT @r_id::text, @r_token_hash::bytea, @r_family_id::text, @r_client_id::text,
-			@r_subject::text, @r_audience::text[], @r_scopes::text[], @r_session_id::text,
-			@r_auth_time::timestamptz, @r_amr::text[], @r_created_at::timestamptz,
-			@r_expires_at::timestamptz, @r_rotated_at::timestamptz, @r_revoked_at::timestamptz
-		FROM redeemed WHERE @has_refresh::boolean
-	)
-	SELECT count(*) FROM redeemed`
 	args := issueArgs(issue)
 	args["code_hash"] = codeHash
 	args["now"] = now
 	var n int
-	if err := s.pool.QueryRow(ctx, q, args).Scan(&n); err != nil {
+	if err := s.pool.QueryRow(ctx, redeemQuery, args).Scan(&n); err != nil {
 		return dbErr("redeem auth code", err)
 	}
 	if n == 0 {
@@ -208,38 +218,11 @@ func (s *Store) GetRefreshToken(ctx context.Context, tokenHash []byte, now time.
 // statement. Otherwise a rotated token revokes its family and yields
 // ErrTokenReused; an unknown, expired or revoked one yields ErrNotFound.
 func (s *Store) RotateRefreshToken(ctx context.Context, oldHash []byte, now time.Time, issue storage.TokenIssue) error {
-	const q = `WITH rotated AS (
-		UPDATE refresh_tokens SET rotated_at = @now
-		WHERE token_hash = @old_hash AND rotated_at IS NULL AND revoked_at IS NULL
-			AND expires_at > @now
-		RETURNING family_id
-	), access AS (
-		INSERT INTO access_tokens (id, client_id, subject, audience, scopes, session_id, family_id,
-			auth_time, amr, created_at, expires_at)
-		SELECT @a_id::text, @a_client_id::text, @a_subject::text, @a_audience::text[],
-			@a_scopes::text[], @a_session_id::text, @a_family_id::text, @a_auth_time::timestamptz,
-			@a_amr::text[], @a_created_at::timestamptz, @a_expires_at::timestamptz
-		FROM rotated
-	), link AS (
-		INSERT INTO session_clients (session_id, client_id, subject, created_at)
-		SELECT @a_session_id::text, @a_client_id::text, @a_subject::text, @a_created_at::timestamptz
-		FROM rotated WHERE @a_session_id::text <> ''
-		ON CONFLICT (session_id, client_id) DO NOTHING
-	), refresh AS (
-		INSERT INTO refresh_tokens (id, token_hash, family_id, client_id, subject, audience, scopes,
-			session_id, auth_time, amr, created_at, expires_at, rotated_at, revoked_at)
-		SELECT @r_id::text, @r_token_hash::bytea, @r_family_id::text, @r_client_id::text,
-			@r_subject::text, @r_audience::text[], @r_scopes::text[], @r_session_id::text,
-			@r_auth_time::timestamptz, @r_amr::text[], @r_created_at::timestamptz,
-			@r_expires_at::timestamptz, @r_rotated_at::timestamptz, @r_revoked_at::timestamptz
-		FROM rotated WHERE @has_refresh::boolean
-	)
-	SELECT count(*) FROM rotated`
 	args := issueArgs(issue)
 	args["old_hash"] = oldHash
 	args["now"] = now
 	var n int
-	if err := s.pool.QueryRow(ctx, q, args).Scan(&n); err != nil {
+	if err := s.pool.QueryRow(ctx, rotateQuery, args).Scan(&n); err != nil {
 		return dbErr("rotate refresh token", err)
 	}
 	if n == 1 {
