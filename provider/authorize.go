@@ -129,7 +129,7 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, p.loginURL(stored.ID), http.StatusFound)
+	p.loginWith(w, r, stored)
 }
 
 // validateAuthorize checks everything but client and redirect_uri. It
@@ -248,32 +248,22 @@ func (p *Provider) createAuthRequest(ctx context.Context, req *oidc.AuthRequest,
 	return r, nil
 }
 
-// authorizeCallback is where a finished login lands: it checks that the
-// browser holds the session the login created, issues the authorization
-// code (only its digest is stored) and sends it to the client.
+// authorizeCallback serves the authorization callback URL op registers.
+// Logins answer the client themselves (FinishLogin sends the code), so
+// only a request still waiting for its login comes here: it goes to the
+// login page. A completed one has had its code sent already.
 func (p *Provider) authorizeCallback(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	stored, err := p.store.GetAuthRequest(ctx, r.URL.Query().Get("id"))
+	stored, err := p.store.GetAuthRequest(r.Context(), r.URL.Query().Get("id"))
 	if err != nil {
 		p.authRequestLoadError(w, r, err)
 		return
 	}
-	if !stored.Done {
-		http.Redirect(w, r, p.loginURL(stored.ID), http.StatusFound)
+	if stored.Done {
+		p.errorPage(w, r, http.StatusBadRequest, templates.ErrorExpired, stored.UILocales,
+			errors.New("authorize callback: request already completed"))
 		return
 	}
-	if sid, ok := p.sessionIDFromCookie(r); !ok || sid != stored.SessionID {
-		p.errorPage(w, r, http.StatusBadRequest, templates.ErrorBadRequest, stored.UILocales,
-			errors.New("authorize callback: browser does not hold the login's session"))
-		return
-	}
-	code := newToken()
-	if err := p.store.SaveAuthCode(ctx, stored.ID, digest(code), p.now().Add(p.cfg.CodeTTL)); err != nil {
-		p.authRequestLoadError(w, r, fmt.Errorf("save auth code: %w", err))
-		return
-	}
-	p.reply(w, r, replyTo{redirectURI: stored.RedirectURI, responseMode: stored.ResponseMode, state: stored.State},
-		authResponse{Code: code})
+	http.Redirect(w, r, p.loginURL(stored.ID), http.StatusFound)
 }
 
 // authRequestLoadError shows the page for an auth request that could not

@@ -14,8 +14,9 @@
 //	GET  /.well-known/openid-configuration  server.Discovery (op's document, trimmed; RFC 9207 flag; scopes and claims; back-channel logout with sid)
 //	GET  /keys                              op → opStorage.KeySet → KeyManager (JWKS: next, active, retiring keys)
 //	GET  /authorize, POST /authorize        Provider.authorize (ours, not op's)
-//	GET  /authorize/callback?id=…           Provider.authorizeCallback (registered through op.RegisterLegacyServer)
-//	GET  /login?authRequestID=…             Provider.login → session SSO, prompt=none (SilentAuthenticator), or Authenticator.ServeLogin
+//	GET  /authorize/callback?id=…           Provider.authorizeCallback (registered through op.RegisterLegacyServer; logins
+//	                                        answer the client themselves, so it only sends a pending request to /login)
+//	GET  /login?authRequestID=…             Provider.login → Provider.loginWith (the same step /authorize runs in place)
 //	     /login/…, /dingtalk/…              the Authenticator, when it is an http.Handler (404 otherwise)
 //	POST /oauth/token                       DingTalk code exchange → Provider.exchangeDingTalkCode (ours), else
 //	                                        op → server.VerifyClient, then by grant_type:
@@ -58,16 +59,18 @@
 //     required; PKCE must be S256, and public clients (or RequirePKCE) must
 //     send it; a bad id_token_hint is login_required. The request is stored
 //     (storage.CreateAuthRequest — commit 1), with non-standard
-//     parameters kept in Params, and the browser goes to
-//     /login?authRequestID=….
-//  2. Provider.login loads the request. If the browser's session cookie
+//     parameters kept in Params, and step 2 runs in the same response
+//     (Provider.loginWith): the login page is served at the /authorize
+//     URL. /login?authRequestID=… runs the same step for a stored request
+//     (the login pages' "try again" links).
+//  2. Provider.loginWith: if the browser's session cookie
 //     (securecookie, path = issuer path, HttpOnly, SameSite=Lax, Secure
 //     unless Insecure) names a live session that satisfies the request —
 //     no prompt=login, max_age met, id_token_hint subject equal, and the
 //     client policy admitting the person as at a fresh login (corp;
 //     members only, required departments and active account judged on
 //     the binding of the session's corp) — the login completes at once with
-//     that session (single sign-on). Otherwise, with prompt=none, an
+//     that session (single sign-on, step 3). Otherwise, with prompt=none, an
 //     Authenticator that is a SilentAuthenticator and says
 //     CanLoginSilently (inside the DingTalk client: a JSAPI round trip
 //     without a page) gets ServeLogin with "none" in Prompt; any other
@@ -75,24 +78,27 @@
 //     login_required. Everything else is handed to
 //     Authenticator.ServeLogin with a LoginRequest (login_hint,
 //     ui_locales, params, policy, page language). Without an
-//     Authenticator the "no login method configured" page is shown.
+//     Authenticator the "no login method configured" page is shown. A
+//     request already completed shows the "expired" page.
 //  3. The Authenticator authenticates the person and calls
-//     Provider.FinishLogin. One storage.CompleteLogin transaction
-//     resolves the DingTalk identity to a user (creating it on first
-//     login), creates the browser session (a fresh ID for a fresh login;
-//     SSO keeps its session) and marks the request done (commit 2). The
-//     session cookie is set and the browser goes to /authorize/callback.
+//     Provider.FinishLogin. A 256-bit authorization code is made, and one
+//     storage.CompleteLogin transaction resolves the DingTalk identity to
+//     a user (creating it on first login), creates the browser session (a
+//     fresh ID for a fresh login; SSO keeps its session), marks the
+//     request done and stores only the code's SHA-256 (commit 2; on
+//     PostgreSQL a returning person's login and SSO are one statement).
+//     The session cookie is set and code, state and iss go to the
+//     redirect_uri (query, fragment or form_post) in the same response:
+//     the code reaches only the browser that completed the login. When
+//     someone other than the id_token_hint's subject logged in, the
+//     request and its unsent code are deleted and the client gets
+//     login_required instead.
 //     When the login fails or the person is refused or cancels, the
 //     Authenticator calls Provider.FailLogin instead: the request is
 //     deleted and the client gets the OAuth error (access_denied,
 //     login_required, temporarily_unavailable, server_error) with state
 //     and iss, in the request's response mode.
-//  4. Provider.authorizeCallback checks that the request is done and that
-//     the browser holds the session the login created, makes a 256-bit
-//     code, stores only its SHA-256 (storage.SaveAuthCode — commit 3) and
-//     sends code, state and iss to the redirect_uri (query, fragment or
-//     form_post).
-//  5. The client posts the code to /oauth/token. server.VerifyClient
+//  4. The client posts the code to /oauth/token. server.VerifyClient
 //     authenticates it (client_secret_basic or client_secret_post,
 //     SHA-256 digests compared in constant time; failure is
 //     invalid_client, 401; public clients send only client_id).
@@ -102,13 +108,13 @@
 //     request with its code and stores the access token (and, with
 //     offline_access and the refresh_token grant, a refresh token of a
 //     new family) and the session–client link back-channel logout reads
-//     (storage.ListSessionClients) in one transaction (commit 4); a second redemption
+//     (storage.ListSessionClients) in one transaction (commit 3); a second redemption
 //     finds nothing and is invalid_grant. op signs the ID token with the
 //     KeyManager's active key (nonce, at_hash, c_hash, auth_time, amr,
 //     azp, and sid from opStorage.SetUserinfoFromRequest); op's
 //     DeleteAuthRequest afterwards is a no-op. The response carries
 //     session_state = sid.
-//  6. /userinfo decodes the access token (opaque: op's AES-GCM token ID;
+//  5. /userinfo decodes the access token (opaque: op's AES-GCM token ID;
 //     JWT for clients with AccessTokenFormat "jwt"), loads the token
 //     record, the user and the DingTalk binding of the token session's
 //     corp (the most recently used binding when the session is gone), and
@@ -117,11 +123,11 @@
 //     profile, email, phone only when requested, groups and roles, the
 //     dingtalk object), as application/json. The ID token carries them
 //     too only when the policy says ClaimsInIDToken.
-//  7. refresh_token: server.RefreshToken loads the token by digest;
+//  6. refresh_token: server.RefreshToken loads the token by digest;
 //     storage.RotateRefreshToken marks it rotated and stores its
 //     successor atomically. A rotated token presented again makes storage
 //     revoke the whole family; the answer is invalid_grant.
-//  8. /end_session verifies id_token_hint's issuer and signature (expiry
+//  7. /end_session verifies id_token_hint's issuer and signature (expiry
 //     ignored), ends the cookie's session and the hint's sid (session row
 //     deleted, the access and refresh tokens issued in it revoked, so a
 //     refreshed ID token, which keeps the login's sid, still names it),

@@ -165,7 +165,7 @@ func (p *Provider) dingTalkCodeExchange(ctx context.Context, r *http.Request) (*
 	if corps := c.c.Policy.AllowedCorps; len(corps) > 0 && !slices.Contains(corps, f.CorpID) {
 		return nil, oidc.ErrInvalidGrant().WithDescription("the person may not use this client")
 	}
-	session, u, err := p.commitLogin(ctx, "", f, nil)
+	session, u, err := p.openSession(ctx, f)
 	if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}

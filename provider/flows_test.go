@@ -24,8 +24,11 @@ type flowAuth struct {
 	canSilent, silentOK bool
 	// refuse makes every interactive login end with access_denied.
 	refuse bool
-	calls  atomic.Int32
-	last   atomic.Pointer[LoginRequest]
+	// hold leaves interactive logins pending: ServeLogin shows a page and
+	// neither finishes nor fails the request.
+	hold  bool
+	calls atomic.Int32
+	last  atomic.Pointer[LoginRequest]
 }
 
 func (a *flowAuth) CanLoginSilently(_ *http.Request, _ LoginRequest) bool { return a.canSilent }
@@ -35,6 +38,10 @@ func (a *flowAuth) ServeLogin(w http.ResponseWriter, r *http.Request, req LoginR
 	a.last.Store(&req)
 	p := a.p.Load()
 	silent := slices.Contains(req.Prompt, oidc.PromptNone)
+	if a.hold && !silent {
+		_, _ = io.WriteString(w, "login page")
+		return
+	}
 	if a.refuse || (silent && !a.silentOK) {
 		e := oidc.ErrAccessDenied().WithDescription("refused by policy")
 		if silent {
@@ -111,18 +118,13 @@ func TestFailLogin(t *testing.T) {
 	}
 
 	// form_post carries the error in the auto-submitted form.
-	a.refuse = false
+	a.refuse, a.hold = false, true
 	b := newBrowser(t)
-	stop := func(req *http.Request, _ []*http.Request) error {
-		if req.URL.Path == "/dingbridge/login" {
-			return http.ErrUseLastResponse
-		}
-		return nil
-	}
-	b.CheckRedirect = stop
 	resp = visit(t, b, e.authorizeURL(c, url.Values{"response_mode": {"form_post"}, "state": {"fp"}}))
-	loginURL, _ := url.Parse(resp.Header.Get("Location"))
-	id = loginURL.Query().Get("authRequestID")
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/dingbridge/authorize" {
+		t.Fatalf("authorize: %d at %s, want the login page served in place", resp.StatusCode, resp.Request.URL)
+	}
+	id = a.last.Load().AuthRequestID
 	resp = visit(t, b, e.issuer+"/login/cancel?authRequestID="+url.QueryEscape(id))
 	body, _ := io.ReadAll(resp.Body)
 	for _, want := range []string{`name="error" value="access_denied"`, `name="state" value="fp"`, `name="iss" value="` + e.issuer + `"`, c.RedirectURIs[0]} {

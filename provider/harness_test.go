@@ -59,7 +59,8 @@ type clock struct{ offset atomic.Int64 }
 func (c *clock) Now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
 func (c *clock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 
-// countingStore counts the write transactions a flow commits.
+// countingStore counts the write transactions a flow commits, and the
+// reads of an authorization request by ID (GetAuthRequest).
 type countingStore struct {
 	storage.Storage
 	mu     sync.Mutex
@@ -85,9 +86,14 @@ func (s *countingStore) CreateAuthRequest(ctx context.Context, r storage.AuthReq
 	return s.Storage.CreateAuthRequest(ctx, r)
 }
 
-func (s *countingStore) CompleteLogin(ctx context.Context, c storage.LoginCompletion) (storage.User, error) {
+func (s *countingStore) CompleteLogin(ctx context.Context, c storage.LoginCompletion) (storage.User, storage.AuthRequest, error) {
 	s.note("CompleteLogin")
 	return s.Storage.CompleteLogin(ctx, c)
+}
+
+func (s *countingStore) GetAuthRequest(ctx context.Context, id string) (storage.AuthRequest, error) {
+	s.note("GetAuthRequest")
+	return s.Storage.GetAuthRequest(ctx, id)
 }
 
 func (s *countingStore) SaveAuthCode(ctx context.Context, id string, h []byte, exp time.Time) error {

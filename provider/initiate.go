@@ -60,7 +60,7 @@ func (p *Provider) InitiateLogin(w http.ResponseWriter, r *http.Request, clientI
 	// session is kept as it is, so its auth_time and expiry do not restart.
 	var cookie *http.Cookie
 	if s, ok := p.currentSession(ctx, r); !ok || f.Identity != nil || s.Subject != f.Subject || s.CorpID != f.CorpID {
-		session, _, err := p.commitLogin(ctx, "", f, nil)
+		session, _, err := p.openSession(ctx, f)
 		if err != nil {
 			p.errorPage(w, r, http.StatusInternalServerError, templates.ErrorInternal, nil, fmt.Errorf("initiate login: %w", err))
 			return

@@ -85,8 +85,17 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 		p.authRequestLoadError(w, r, err)
 		return
 	}
+	p.loginWith(w, r, ar)
+}
+
+// loginWith is login for a loaded request: the authorization endpoint
+// calls it with the request it has just stored, sparing the browser a
+// redirect and the database a read.
+func (p *Provider) loginWith(w http.ResponseWriter, r *http.Request, ar storage.AuthRequest) {
+	ctx := r.Context()
 	if ar.Done {
-		http.Redirect(w, r, p.callbackURL(ar.ID), http.StatusFound)
+		// Its code has been sent to the client already.
+		p.errorPage(w, r, http.StatusBadRequest, templates.ErrorExpired, ar.UILocales, errors.New("login: request already completed"))
 		return
 	}
 	c, err := p.getClient(ctx, ar.ClientID)
@@ -95,7 +104,7 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s, ok := p.currentSession(ctx, r); ok && sessionSatisfies(ar, c, s, p.now()) && p.sessionAdmitted(ctx, c.c.Policy, s) {
-		p.finishLogin(w, r, ar, Finish{AuthRequestID: ar.ID, Subject: s.Subject, AMR: s.AMR, CorpID: s.CorpID}, &s)
+		p.finishLogin(w, r, Finish{AuthRequestID: ar.ID, Subject: s.Subject, AMR: s.AMR, CorpID: s.CorpID}, &s)
 		return
 	}
 	auth := p.authenticator()
@@ -203,33 +212,28 @@ func inDepartments(deps []storage.Department, required []int64) bool {
 
 // FinishLogin completes the authorization request after a successful
 // login: one storage.CompleteLogin transaction resolves the user, creates
-// the browser session and marks the request done; then the session cookie
-// is set and the browser goes to the authorization callback, which issues
-// the code.
+// the browser session, marks the request done and stores the digest of
+// its authorization code; then the session cookie is set and the code
+// goes to the client's redirect_uri in the same response. A request that
+// is unknown, expired or already completed shows the "expired" page.
 func (p *Provider) FinishLogin(w http.ResponseWriter, r *http.Request, f Finish) {
-	ar, err := p.store.GetAuthRequest(r.Context(), f.AuthRequestID)
-	if err != nil {
-		p.authRequestLoadError(w, r, err)
-		return
-	}
-	if ar.Done {
-		p.errorPage(w, r, http.StatusBadRequest, templates.ErrorExpired, ar.UILocales, errors.New("finish login: request already completed"))
-		return
-	}
 	if f.Identity == nil && f.Subject == "" {
-		p.errorPage(w, r, http.StatusInternalServerError, templates.ErrorInternal, ar.UILocales, errors.New("finish login: neither identity nor subject"))
+		p.errorPage(w, r, http.StatusInternalServerError, templates.ErrorInternal, nil, errors.New("finish login: neither identity nor subject"))
 		return
 	}
-	p.finishLogin(w, r, ar, f, nil)
+	p.finishLogin(w, r, f, nil)
 }
 
-// finishLogin commits the login. A fresh login gets a new session (a new
-// ID, so a session ID cannot be fixed in advance); single sign-on reuses
-// the existing session unchanged. A login of someone other than the
+// finishLogin commits the login and answers the authorization request. A
+// fresh login gets a new session (a new ID, so a session ID cannot be
+// fixed in advance); single sign-on reuses the existing session unchanged.
+// The code reaches only the browser that completed the login: it is made
+// here and sent in this response. A login of someone other than the
 // id_token_hint's subject ends the request with login_required.
-func (p *Provider) finishLogin(w http.ResponseWriter, r *http.Request, ar storage.AuthRequest, f Finish, reuse *storage.Session) {
+func (p *Provider) finishLogin(w http.ResponseWriter, r *http.Request, f Finish, reuse *storage.Session) {
 	ctx := r.Context()
-	session, _, err := p.commitLogin(ctx, ar.ID, f, reuse)
+	code := newToken()
+	session, ar, err := p.commitLogin(ctx, f, reuse, code)
 	if err != nil {
 		p.authRequestLoadError(w, r, err)
 		return
@@ -237,7 +241,8 @@ func (p *Provider) finishLogin(w http.ResponseWriter, r *http.Request, ar storag
 	if ar.IDTokenHintSubject != "" && session.Subject != ar.IDTokenHintSubject {
 		// The client asked for the hint's person (OpenID Connect Core
 		// 3.1.2.1); someone else's login is no answer to it, and their
-		// session cookie is not set for a request made for another.
+		// session cookie is not set for a request made for another. The
+		// request, with its unsent code, is deleted.
 		p.failLogin(w, r, ar, oidc.ErrLoginRequired().WithDescription("the person who logged in is not the one id_token_hint names"))
 		return
 	}
@@ -249,14 +254,48 @@ func (p *Provider) finishLogin(w http.ResponseWriter, r *http.Request, ar storag
 	p.logger(ctx).InfoContext(ctx, "login completed", "auth_request_id", ar.ID, "client_id", ar.ClientID, "sso", reuse != nil)
 	http.SetCookie(w, cookie)
 	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, p.callbackURL(ar.ID), http.StatusFound)
+	p.reply(w, r, replyTo{redirectURI: ar.RedirectURI, responseMode: ar.ResponseMode, state: ar.State},
+		authResponse{Code: code})
 }
 
-// commitLogin runs the storage.CompleteLogin transaction of a login: the
+// commitLogin runs the storage.CompleteLogin transaction of a login
+// completing f.AuthRequestID with the authorization code code: the
 // identity's user and binding, the session (a new one unless reuse is
-// set) and, when authRequestID is not empty, the request marked done.
-func (p *Provider) commitLogin(ctx context.Context, authRequestID string, f Finish, reuse *storage.Session) (storage.Session, storage.User, error) {
+// set), and the request marked done with the code's digest. It returns
+// the session and the completed request.
+func (p *Provider) commitLogin(ctx context.Context, f Finish, reuse *storage.Session, code string) (storage.Session, storage.AuthRequest, error) {
 	now := p.now().UTC()
+	c := p.loginCompletion(f, reuse, now)
+	c.AuthRequestID = f.AuthRequestID
+	c.CodeHash = digest(code)
+	c.CodeExpiresAt = now.Add(p.cfg.CodeTTL)
+	u, ar, err := p.store.CompleteLogin(ctx, c)
+	if err != nil {
+		return storage.Session{}, storage.AuthRequest{}, fmt.Errorf("complete login: %w", err)
+	}
+	session := c.Session
+	session.Subject = u.Subject
+	return session, ar, nil
+}
+
+// openSession runs the storage.CompleteLogin transaction of a login that
+// no authorization request started (the mini-program token exchange, a
+// third-party-initiated login): the identity's user and binding and a new
+// session.
+func (p *Provider) openSession(ctx context.Context, f Finish) (storage.Session, storage.User, error) {
+	c := p.loginCompletion(f, nil, p.now().UTC())
+	u, _, err := p.store.CompleteLogin(ctx, c)
+	if err != nil {
+		return storage.Session{}, storage.User{}, fmt.Errorf("complete login: %w", err)
+	}
+	session := c.Session
+	session.Subject = u.Subject
+	return session, u, nil
+}
+
+// loginCompletion is what a login writes: a new session unless reuse is
+// set.
+func (p *Provider) loginCompletion(f Finish, reuse *storage.Session, now time.Time) storage.LoginCompletion {
 	session := storage.Session{
 		ID:        newToken(),
 		AuthTime:  now,
@@ -268,21 +307,15 @@ func (p *Provider) commitLogin(ctx context.Context, authRequestID string, f Fini
 	if reuse != nil {
 		session = *reuse
 	}
-	u, err := p.store.CompleteLogin(ctx, storage.LoginCompletion{
-		AuthRequestID: authRequestID,
-		Identity:      f.Identity,
-		NewSubject:    randomString(16),
-		Subject:       f.Subject,
-		Session:       session,
-		AuthTime:      session.AuthTime,
-		AMR:           session.AMR,
-		Now:           now,
-	})
-	if err != nil {
-		return storage.Session{}, storage.User{}, fmt.Errorf("complete login: %w", err)
+	return storage.LoginCompletion{
+		Identity:   f.Identity,
+		NewSubject: randomString(16),
+		Subject:    f.Subject,
+		Session:    session,
+		AuthTime:   session.AuthTime,
+		AMR:        session.AMR,
+		Now:        now,
 	}
-	session.Subject = u.Subject
-	return session, u, nil
 }
 
 // FailLogin ends an authorization request with an OAuth error sent to the

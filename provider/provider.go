@@ -400,10 +400,6 @@ func (p *Provider) loginURL(authRequestID string) string {
 	return p.issuer + loginPath + "?authRequestID=" + url.QueryEscape(authRequestID)
 }
 
-func (p *Provider) callbackURL(authRequestID string) string {
-	return p.issuer + callbackPath + "?id=" + url.QueryEscape(authRequestID)
-}
-
 // getClient loads a client as an op.Client.
 func (p *Provider) getClient(ctx context.Context, id string) (*client, error) {
 	c, err := p.store.GetClient(ctx, id)

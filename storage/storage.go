@@ -66,9 +66,12 @@ type Storage interface {
 	GetAuthRequest(ctx context.Context, id string) (AuthRequest, error)
 	// CompleteLogin commits everything one successful login writes, in one
 	// transaction: the identity's user and binding (when Identity is set),
-	// the browser session, and the authorization request marked done. It
-	// returns the user the login resolved to.
-	CompleteLogin(ctx context.Context, c LoginCompletion) (User, error)
+	// the browser session, and the authorization request marked done with
+	// the digest of its authorization code (when CodeHash is set). It
+	// returns the user the login resolved to and the completed request
+	// (zero when AuthRequestID is empty). A request that is unknown,
+	// expired or already done yields ErrNotFound.
+	CompleteLogin(ctx context.Context, c LoginCompletion) (User, AuthRequest, error)
 	// SaveAuthCode attaches the digest of an issued authorization code to a
 	// completed, unexpired request.
 	SaveAuthCode(ctx context.Context, authRequestID string, codeHash []byte, expiresAt time.Time) error
@@ -277,7 +280,7 @@ type AuthRequest struct {
 	AuthTime  time.Time
 	AMR       []string
 
-	// Set by SaveAuthCode.
+	// Set by CompleteLogin or SaveAuthCode.
 	CodeHash      []byte
 	CodeExpiresAt time.Time
 }
@@ -303,7 +306,12 @@ type LoginCompletion struct {
 	Session  Session
 	AuthTime time.Time
 	AMR      []string
-	Now      time.Time
+	// CodeHash, when set, is the digest of the authorization code issued
+	// for the request, valid until CodeExpiresAt: the code is issued in
+	// the same transaction that completes the login.
+	CodeHash      []byte
+	CodeExpiresAt time.Time
+	Now           time.Time
 }
 
 // TokenIssue is the set of tokens one token response stores.

@@ -193,7 +193,7 @@ func TestDevQRFlowAndRefresh(t *testing.T) {
 	// The QR page of the bridge, then DingTalk's (the simulator's) sign-in
 	// page, where a person is picked as in a browser.
 	qr := b.get(index.link(t, "Log in"))
-	if qr.status != http.StatusOK || qr.url.Path != "/login" || !strings.Contains(qr.body, `id="dt-qr"`) {
+	if qr.status != http.StatusOK || qr.url.Path != "/authorize" || !strings.Contains(qr.body, `id="dt-qr"`) {
 		t.Fatalf("want the bridge's QR page, got %d at %s:\n%s", qr.status, qr.url, qr.body)
 	}
 	dt := b.get(qr.link(t, "DingTalk's sign-in page"))

@@ -1,12 +1,12 @@
 // Package login is dingbridge's DingTalk login step: it implements
-// provider.Authenticator (the page /login leads to), the callbacks and
+// provider.Authenticator (the login page /authorize serves), the callbacks and
 // form posts under /login/, and the DingTalk entry points under
 // /dingtalk/. It renders the pages of package templates and asks package
 // resolve who a DingTalk code belongs to.
 //
 // # Routes (under the issuer path)
 //
-//	GET  /login?authRequestID=…         ServeLogin (called by the provider): path choice
+//	GET  /authorize, /login?authRequestID=… ServeLogin (called by the provider): path choice
 //	GET  /login/dingtalk/callback       new OAuth2 callback: authCode (or code) + state, or error + state
 //	GET  /login/dingtalk/sns/callback   legacy qrconnect / in-client sns_authorize: code + state
 //	POST /login/dingtalk/workspace      JSAPI code posted by the workspace page: state, code
@@ -60,7 +60,8 @@
 //
 // The code goes to the resolver (QR, SNS, Workspace, Admin); the client's
 // policy is checked (resolve.Check); then Provider.FinishLogin completes
-// the authorization request with the Result's identity, AMR and corp, or,
+// the authorization request with the Result's identity, AMR and corp and
+// sends its code to the client in the callback's own response, or,
 // for the entry points, Provider.InitiateLogin opens a session and sends
 // the browser to the client's initiate_login_uri with iss. The workspace
 // entry hands off at once when a live session's corp suits the client,

@@ -25,7 +25,7 @@ func TestQRPageAndCallback(t *testing.T) {
 	e := newEnv(t, options{})
 	b := newBrowser(t, "")
 	qr := e.start(b, nil)
-	if qr.status != http.StatusOK || qr.url.Path != "/dingbridge/login" {
+	if qr.status != http.StatusOK || qr.url.Path != "/dingbridge/authorize" {
 		t.Fatalf("QR page: %d at %s", qr.status, qr.url)
 	}
 	csp := qr.header.Get("Content-Security-Policy")

@@ -136,7 +136,7 @@ func total(m map[dt.Endpoint]int) int {
 func complete(t *testing.T, s storage.Storage, res *resolve.Result) string {
 	t.Helper()
 	id := res.Identity
-	u, err := s.CompleteLogin(t.Context(), storage.LoginCompletion{
+	u, _, err := s.CompleteLogin(t.Context(), storage.LoginCompletion{
 		Identity:   &id,
 		NewSubject: rand.Text(),
 		Session:    storage.Session{ID: rand.Text(), CorpID: res.CorpID, ExpiresAt: time.Now().Add(time.Hour)},

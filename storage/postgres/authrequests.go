@@ -17,18 +17,32 @@ const authRequestColumns = `id, client_id, redirect_uri, scopes, response_type, 
 	done, subject, session_id, auth_time, amr, code_hash, code_expires_at`
 
 func scanAuthRequest(row pgx.CollectableRow) (storage.AuthRequest, error) {
-	var (
-		r                                             storage.AuthRequest
-		createdAt, expiresAt, authTime, codeExpiresAt pgtype.Timestamptz
-	)
-	err := row.Scan(&r.ID, &r.ClientID, &r.RedirectURI, &r.Scopes, &r.ResponseType,
+	var a authRequestScan
+	err := row.Scan(a.dest()...)
+	return a.result(), err
+}
+
+// authRequestScan holds the destinations of one row's authRequestColumns,
+// for queries that return them next to other columns.
+type authRequestScan struct {
+	r                                             storage.AuthRequest
+	createdAt, expiresAt, authTime, codeExpiresAt pgtype.Timestamptz
+}
+
+func (a *authRequestScan) dest() []any {
+	r := &a.r
+	return []any{&r.ID, &r.ClientID, &r.RedirectURI, &r.Scopes, &r.ResponseType,
 		&r.ResponseMode, &r.State, &r.Nonce, &r.CodeChallenge, &r.CodeChallengeMethod, &r.Prompt,
 		&r.MaxAge, &r.LoginHint, &r.IDTokenHintSubject, &r.UILocales, &r.ACRValues, &r.Params,
-		&createdAt, &expiresAt, &r.Done, &r.Subject, &r.SessionID, &authTime, &r.AMR,
-		&r.CodeHash, &codeExpiresAt)
-	r.CreatedAt, r.ExpiresAt = utc(createdAt), utc(expiresAt)
-	r.AuthTime, r.CodeExpiresAt = utc(authTime), utc(codeExpiresAt)
-	return r, err
+		&a.createdAt, &a.expiresAt, &r.Done, &r.Subject, &r.SessionID, &a.authTime, &r.AMR,
+		&r.CodeHash, &a.codeExpiresAt}
+}
+
+func (a *authRequestScan) result() storage.AuthRequest {
+	r := a.r
+	r.CreatedAt, r.ExpiresAt = utc(a.createdAt), utc(a.expiresAt)
+	r.AuthTime, r.CodeExpiresAt = utc(a.authTime), utc(a.codeExpiresAt)
+	return r
 }
 
 // CreateAuthRequest stores a new pending authorization request;

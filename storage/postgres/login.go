@@ -14,15 +14,33 @@ import (
 // CompleteLogin commits one successful login in one transaction: it
 // resolves the identity to a user (creating user and binding on a first
 // login), creates or replaces the session, and marks the authorization
-// request done. A request that is unknown, expired or already done yields
-// ErrNotFound and nothing is written.
+// request done with its code digest. A request that is unknown, expired or
+// already done yields ErrNotFound and nothing is written.
+//
+// A returning person (a binding with the identity's corp and user id
+// exists) and a single sign-on (Subject set) complete in one statement,
+// which is its own transaction (completeLoginOnce); a first login, a login
+// known only by union id, and any case that statement does not match take
+// the general path.
 //
 // Two first logins of the same person at once cannot create two users:
 // the binding is inserted with ON CONFLICT DO NOTHING, which waits for a
 // concurrent insert of the same identity to commit, and the loser re-reads
 // and updates the winner's binding.
-func (s *Store) CompleteLogin(ctx context.Context, c storage.LoginCompletion) (storage.User, error) {
-	var user storage.User
+func (s *Store) CompleteLogin(ctx context.Context, c storage.LoginCompletion) (storage.User, storage.AuthRequest, error) {
+	if c.AuthRequestID != "" {
+		u, r, err := s.completeLoginOnce(ctx, c)
+		if err == nil {
+			return u, r, nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return storage.User{}, storage.AuthRequest{}, dbErr("complete login", err)
+		}
+	}
+	var (
+		user storage.User
+		req  storage.AuthRequest
+	)
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
 		if c.Identity != nil {
@@ -33,12 +51,114 @@ func (s *Store) CompleteLogin(ctx context.Context, c storage.LoginCompletion) (s
 		if err != nil {
 			return err
 		}
-		return finishLogin(ctx, tx, c, user.Subject)
+		req, err = finishLogin(ctx, tx, c, user.Subject)
+		return err
 	})
 	if err != nil {
-		return storage.User{}, dbErr("complete login", err)
+		return storage.User{}, storage.AuthRequest{}, dbErr("complete login", err)
 	}
-	return user, nil
+	return user, req, nil
+}
+
+// The statements of completeLoginOnce. Each marks the request done first;
+// the binding, user and session are written only when that matched
+// (EXISTS (SELECT 1 FROM ar)), so a request that is gone or done — also
+// one a concurrent completion finished first: the row lock makes the
+// second re-check NOT done — writes nothing.
+const (
+	// completeSet is the part of the request's SET list both share.
+	completeSet = `done = true, session_id = @session_id, auth_time = @auth_time, amr = @amr,
+		code_hash = @code_hash, code_expires_at = @code_expires_at`
+	// completeWhere selects the request to complete.
+	completeWhere = `id = @request_id AND NOT done AND expires_at > @now`
+	// sessionUpsert creates the session or replaces the one with its ID
+	// (single sign-on keeps its session), for the subject in the FROM
+	// item its SELECT names.
+	sessionUpsert = `INSERT INTO sessions (id, subject, auth_time, amr, corp_id, created_at, expires_at)
+		SELECT @session_id, subject, @session_auth_time, @session_amr, @session_corp_id,
+			@session_created_at, @session_expires_at`
+	sessionConflict = ` ON CONFLICT (id) DO UPDATE SET subject = excluded.subject,
+		auth_time = excluded.auth_time, amr = excluded.amr, corp_id = excluded.corp_id,
+		created_at = excluded.created_at, expires_at = excluded.expires_at`
+
+	// completeByUserIDSQL completes a returning person's login: the
+	// binding of (corp_id, user_id) gives the subject and records the
+	// login, as updateIdentityByUserID does.
+	completeByUserIDSQL = `WITH ar AS (
+		UPDATE auth_requests SET ` + completeSet + `,
+			subject = (SELECT subject FROM bindings
+				WHERE corp_id = @corp_id AND user_id = @user_id AND user_id <> '')
+		WHERE ` + completeWhere + ` AND EXISTS (SELECT 1 FROM bindings
+			WHERE corp_id = @corp_id AND user_id = @user_id AND user_id <> '')
+		RETURNING ` + authRequestColumns + `
+	), b AS (
+		UPDATE bindings SET ` + loginSet + `
+		WHERE corp_id = @corp_id AND user_id = @user_id AND user_id <> ''
+			AND EXISTS (SELECT 1 FROM ar)
+		RETURNING subject
+	), u AS (
+		UPDATE users SET profile = @profile, updated_at = @now
+		FROM b WHERE users.subject = b.subject
+		RETURNING users.subject, users.profile, users.created_at, users.updated_at
+	), s AS (
+		` + sessionUpsert + ` FROM b` + sessionConflict + `
+	)
+	SELECT ar.*, u.* FROM ar, u`
+
+	// completeBySubjectSQL completes a login of an existing user
+	// (single sign-on).
+	completeBySubjectSQL = `WITH ar AS (
+		UPDATE auth_requests SET ` + completeSet + `, subject = @subject
+		WHERE ` + completeWhere + ` AND EXISTS (SELECT 1 FROM users WHERE subject = @subject)
+		RETURNING ` + authRequestColumns + `
+	), s AS (
+		` + sessionUpsert + ` FROM ar` + sessionConflict + `
+	)
+	SELECT ar.*, users.subject, users.profile, users.created_at, users.updated_at
+	FROM ar, users WHERE users.subject = @subject`
+)
+
+// completeLoginOnce completes the login in one statement when the person
+// is known by the completion's keys: an identity with corp and user id
+// whose binding exists, or a Subject. pgx.ErrNoRows when it does not
+// apply or wrote nothing; the caller then takes the general path, which
+// also tells an unknown request from an unknown person.
+func (s *Store) completeLoginOnce(ctx context.Context, c storage.LoginCompletion) (storage.User, storage.AuthRequest, error) {
+	var q string
+	var args pgx.NamedArgs
+	switch id := c.Identity; {
+	case id != nil && id.CorpID != "" && id.UserID != "":
+		q, args = completeByUserIDSQL, bindingArgs(*id, "", c.Now)
+	case id == nil && c.Subject != "":
+		q, args = completeBySubjectSQL, pgx.NamedArgs{"subject": c.Subject}
+	default:
+		return storage.User{}, storage.AuthRequest{}, pgx.ErrNoRows
+	}
+	se := c.Session
+	for k, v := range map[string]any{
+		"request_id":         c.AuthRequestID,
+		"now":                ts(c.Now),
+		"session_id":         se.ID,
+		"auth_time":          ts(c.AuthTime),
+		"amr":                c.AMR,
+		"code_hash":          c.CodeHash,
+		"code_expires_at":    ts(c.CodeExpiresAt),
+		"session_auth_time":  ts(se.AuthTime),
+		"session_amr":        se.AMR,
+		"session_corp_id":    se.CorpID,
+		"session_created_at": ts(se.CreatedAt),
+		"session_expires_at": ts(se.ExpiresAt),
+	} {
+		args[k] = v
+	}
+	var (
+		a authRequestScan
+		u userScan
+	)
+	if err := s.pool.QueryRow(ctx, q, args).Scan(append(a.dest(), u.dest()...)...); err != nil {
+		return storage.User{}, storage.AuthRequest{}, err
+	}
+	return u.result(), a.result(), nil
 }
 
 // resolveIdentity returns the user an identity belongs to and records the
@@ -201,39 +321,40 @@ func updateIdentityByUserID(ctx context.Context, tx pgx.Tx, id storage.Identity,
 	return pgx.CollectExactlyOneRow(rows, scanUser)
 }
 
-// finishLogin creates or replaces the session and marks the request done,
-// in one round trip.
-func finishLogin(ctx context.Context, tx pgx.Tx, c storage.LoginCompletion, subject string) error {
+// finishLogin creates or replaces the session and marks the request done
+// with its code digest, in one round trip, and returns the request.
+func finishLogin(ctx context.Context, tx pgx.Tx, c storage.LoginCompletion, subject string) (storage.AuthRequest, error) {
 	const sessionSQL = `INSERT INTO sessions (id, subject, auth_time, amr, corp_id, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)
-		ON CONFLICT (id) DO UPDATE SET subject = excluded.subject, auth_time = excluded.auth_time,
-			amr = excluded.amr, corp_id = excluded.corp_id, created_at = excluded.created_at,
-			expires_at = excluded.expires_at`
+		VALUES ($1, $2, $3, $4, $5, $6, $7)` + sessionConflict
 	const requestSQL = `UPDATE auth_requests
-		SET done = true, subject = $2, session_id = $3, auth_time = $4, amr = $5
-		WHERE id = $1 AND NOT done AND expires_at > $6`
+		SET done = true, subject = $2, session_id = $3, auth_time = $4, amr = $5,
+			code_hash = $7, code_expires_at = $8
+		WHERE id = $1 AND NOT done AND expires_at > $6
+		RETURNING ` + authRequestColumns
 	se := c.Session
 	var batch pgx.Batch
 	batch.Queue(sessionSQL, se.ID, subject, ts(se.AuthTime), se.AMR, se.CorpID, ts(se.CreatedAt), ts(se.ExpiresAt))
 	if c.AuthRequestID != "" {
-		batch.Queue(requestSQL, c.AuthRequestID, subject, se.ID, ts(c.AuthTime), c.AMR, c.Now)
+		batch.Queue(requestSQL, c.AuthRequestID, subject, se.ID, ts(c.AuthTime), c.AMR, c.Now,
+			c.CodeHash, ts(c.CodeExpiresAt))
 	}
 	br := tx.SendBatch(ctx, &batch)
 	defer br.Close()
 	if _, err := br.Exec(); err != nil {
-		return fmt.Errorf("save session: %w", err)
+		return storage.AuthRequest{}, fmt.Errorf("save session: %w", err)
 	}
 	if c.AuthRequestID == "" {
-		return br.Close()
+		return storage.AuthRequest{}, br.Close()
 	}
-	tag, err := br.Exec()
+	rows, err := br.Query()
 	if err != nil {
-		return fmt.Errorf("complete auth request: %w", err)
+		return storage.AuthRequest{}, fmt.Errorf("complete auth request: %w", err)
 	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("complete auth request: %w", storage.ErrNotFound)
+	r, err := pgx.CollectExactlyOneRow(rows, scanAuthRequest)
+	if err != nil {
+		return storage.AuthRequest{}, fmt.Errorf("complete auth request: %w", err)
 	}
-	return br.Close()
+	return r, br.Close()
 }
 
 // errNoIdentity reports an identity without any DingTalk id.

@@ -7,7 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/dingbridge/dingbridge/storage"
+	"github.com/dingbridge/dingbridge/storage/postgres"
 	"github.com/dingbridge/dingbridge/storage/postgres/postgrestest"
 )
 
@@ -52,7 +55,7 @@ func firstLoginsRace(t *testing.T, s storage.Storage, round int) {
 	name := func(prefix string, i int) string { return fmt.Sprintf("%s-%d-%d", prefix, round, i) }
 	subjects := make([]string, n)
 	errs := race(n, func(i int) error {
-		u, err := s.CompleteLogin(ctx, storage.LoginCompletion{
+		u, _, err := s.CompleteLogin(ctx, storage.LoginCompletion{
 			Identity:   id,
 			NewSubject: name("sub", i),
 			Session:    session(name("sess", i), now),
@@ -109,7 +112,7 @@ func TestCompleteLoginConcurrentSameRequest(t *testing.T) {
 	}
 	const n = 8
 	errs := race(n, func(i int) error {
-		_, err := s.CompleteLogin(ctx, storage.LoginCompletion{
+		_, _, err := s.CompleteLogin(ctx, storage.LoginCompletion{
 			AuthRequestID: "req",
 			Identity:      &storage.Identity{CorpID: "corp-a", UserID: fmt.Sprintf("u%d", i)},
 			NewSubject:    fmt.Sprintf("sub-%d", i),
@@ -159,7 +162,7 @@ func TestCompleteLoginFillsUserIDOfUnionBinding(t *testing.T) {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	login := func(id storage.Identity, newSubject string) storage.User {
 		t.Helper()
-		u, err := s.CompleteLogin(ctx, storage.LoginCompletion{Identity: &id, NewSubject: newSubject, Session: session("sess-"+newSubject, now), Now: now})
+		u, _, err := s.CompleteLogin(ctx, storage.LoginCompletion{Identity: &id, NewSubject: newSubject, Session: session("sess-"+newSubject, now), Now: now})
 		if err != nil {
 			t.Fatalf("CompleteLogin: %v", err)
 		}
@@ -188,7 +191,7 @@ func TestCompleteLoginFillsUserIDOfUnionBinding(t *testing.T) {
 func TestCompleteLoginRejectsIdentityWithoutIDs(t *testing.T) {
 	s := postgrestest.New(t)
 	now := time.Now().UTC()
-	_, err := s.CompleteLogin(t.Context(), storage.LoginCompletion{
+	_, _, err := s.CompleteLogin(t.Context(), storage.LoginCompletion{
 		Identity: &storage.Identity{CorpID: "corp-a"}, NewSubject: "sub-1", Session: session("sess-1", now), Now: now,
 	})
 	if err == nil {
@@ -197,4 +200,75 @@ func TestCompleteLoginRejectsIdentityWithoutIDs(t *testing.T) {
 	if _, err := s.GetUser(t.Context(), "sub-1"); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("GetUser after refused login: err = %v, want ErrNotFound", err)
 	}
+}
+
+// TestCompleteLoginOneStatement checks which logins complete in the one
+// statement of the fast path: a returning person known by corp and user
+// id, and single sign-on by subject; a first login, a login known only
+// by union id and a done request fall through (pgx.ErrNoRows) without
+// writing anything.
+func TestCompleteLoginOneStatement(t *testing.T) {
+	s := postgrestest.New(t)
+	ctx := t.Context()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	must := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	must("CreateClient", s.CreateClient(ctx, storage.Client{ID: "c1", RedirectURIs: []string{"https://rp/cb"}, CreatedAt: now, UpdatedAt: now}))
+	newRequest := func(id string) {
+		t.Helper()
+		must("CreateAuthRequest", s.CreateAuthRequest(ctx, storage.AuthRequest{
+			ID: id, ClientID: "c1", RedirectURI: "https://rp/cb", Scopes: []string{"openid"},
+			ResponseType: "code", CreatedAt: now, ExpiresAt: now.Add(time.Hour),
+		}))
+	}
+	id := storage.Identity{CorpID: "corp-a", UserID: "u1", UnionID: "union-1"}
+	completion := func(req, sess string) storage.LoginCompletion {
+		return storage.LoginCompletion{
+			AuthRequestID: req, Identity: &id, NewSubject: "sub-1", Session: session(sess, now),
+			AuthTime: now, AMR: []string{"qr"}, CodeHash: []byte("digest-" + req), CodeExpiresAt: now.Add(time.Minute), Now: now,
+		}
+	}
+	noRows := func(what string, err error) {
+		t.Helper()
+		if !errors.Is(err, pgx.ErrNoRows) {
+			t.Fatalf("%s: err = %v, want pgx.ErrNoRows (general path)", what, err)
+		}
+	}
+
+	newRequest("first")
+	_, _, err := postgres.CompleteLoginOnce(s, ctx, completion("first", "s-first"))
+	noRows("first login", err)
+	if _, err := s.GetSession(ctx, "s-first", now); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("fast path wrote a session for a first login: %v", err)
+	}
+	_, _, err = s.CompleteLogin(ctx, completion("first", "s-first"))
+	must("CompleteLogin first", err)
+
+	newRequest("again")
+	u, r, err := postgres.CompleteLoginOnce(s, ctx, completion("again", "s-again"))
+	must("returning person", err)
+	if u.Subject != "sub-1" || r.Subject != "sub-1" || !r.Done || r.SessionID != "s-again" || string(r.CodeHash) != "digest-again" {
+		t.Fatalf("returning person: user %q, request %+v", u.Subject, r)
+	}
+	_, _, err = postgres.CompleteLoginOnce(s, ctx, completion("again", "s-again-2"))
+	noRows("done request", err)
+
+	newRequest("sso")
+	c := completion("sso", "s-again")
+	c.Identity, c.Subject = nil, "sub-1"
+	u, r, err = postgres.CompleteLoginOnce(s, ctx, c)
+	must("single sign-on", err)
+	if u.Subject != "sub-1" || r.SessionID != "s-again" || !r.Done {
+		t.Fatalf("single sign-on: user %q, request %+v", u.Subject, r)
+	}
+
+	newRequest("union")
+	c = completion("union", "s-union")
+	c.Identity = &storage.Identity{UnionID: "union-1"}
+	_, _, err = postgres.CompleteLoginOnce(s, ctx, c)
+	noRows("union id only", err)
 }

@@ -18,13 +18,25 @@ type querier interface {
 const userColumns = `subject, profile, created_at, updated_at`
 
 func scanUser(row pgx.CollectableRow) (storage.User, error) {
-	var (
-		u                    storage.User
-		createdAt, updatedAt pgtype.Timestamptz
-	)
-	err := row.Scan(&u.Subject, &u.Profile, &createdAt, &updatedAt)
-	u.CreatedAt, u.UpdatedAt = utc(createdAt), utc(updatedAt)
-	return u, err
+	var u userScan
+	err := row.Scan(u.dest()...)
+	return u.result(), err
+}
+
+// userScan holds the destinations of one row's userColumns.
+type userScan struct {
+	u                    storage.User
+	createdAt, updatedAt pgtype.Timestamptz
+}
+
+func (s *userScan) dest() []any {
+	return []any{&s.u.Subject, &s.u.Profile, &s.createdAt, &s.updatedAt}
+}
+
+func (s *userScan) result() storage.User {
+	u := s.u
+	u.CreatedAt, u.UpdatedAt = utc(s.createdAt), utc(s.updatedAt)
+	return u
 }
 
 // CreateUser stores a new user; ErrAlreadyExists if the subject is taken.

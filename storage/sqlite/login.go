@@ -12,12 +12,15 @@ import (
 
 // CompleteLogin commits everything one successful login writes, in one
 // transaction: the identity's user and binding (when Identity is set), the
-// browser session, and the authorization request marked done. A request
-// that is unknown, expired or already done yields ErrNotFound and nothing
-// is written. Zero
-// session fields CreatedAt, AuthTime and AMR are taken from the completion.
-func (s *Store) CompleteLogin(ctx context.Context, c storage.LoginCompletion) (storage.User, error) {
-	var user storage.User
+// browser session, and the authorization request marked done with its
+// code digest. A request that is unknown, expired or already done yields
+// ErrNotFound and nothing is written. Zero session fields CreatedAt,
+// AuthTime and AMR are taken from the completion.
+func (s *Store) CompleteLogin(ctx context.Context, c storage.LoginCompletion) (storage.User, storage.AuthRequest, error) {
+	var (
+		user storage.User
+		req  storage.AuthRequest
+	)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		if c.Identity != nil {
@@ -39,22 +42,26 @@ func (s *Store) CompleteLogin(ctx context.Context, c storage.LoginCompletion) (s
 		if e.err != nil {
 			return e.err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE auth_requests
-			SET done = 1, subject = ?, session_id = ?, auth_time = ?, amr = ?
-			WHERE id = ? AND done = 0 AND expires_at > ?`,
-			user.Subject, c.Session.ID, micros(c.AuthTime), amr, c.AuthRequestID, c.Now.UnixMicro())
-		if err == nil {
-			err = notFoundIfNone(res)
+		var codeHash any // NULL unless a code is issued: the column is UNIQUE
+		if c.CodeHash != nil {
+			codeHash = c.CodeHash
 		}
+		req, err = scanAuthRequest(tx.QueryRowContext(ctx, `UPDATE auth_requests
+			SET done = 1, subject = ?, session_id = ?, auth_time = ?, amr = ?,
+				code_hash = ?, code_expires_at = ?
+			WHERE id = ? AND done = 0 AND expires_at > ?
+			RETURNING `+authRequestColumns,
+			user.Subject, c.Session.ID, micros(c.AuthTime), amr, codeHash, micros(c.CodeExpiresAt),
+			c.AuthRequestID, c.Now.UnixMicro()))
 		if err != nil {
-			return fmt.Errorf("mark auth request done: %w", err)
+			return fmt.Errorf("mark auth request done: %w", mapErr(err))
 		}
 		return nil
 	})
 	if err != nil {
-		return storage.User{}, fmt.Errorf("complete login: %w", err)
+		return storage.User{}, storage.AuthRequest{}, fmt.Errorf("complete login: %w", err)
 	}
-	return user, nil
+	return user, req, nil
 }
 
 // putSession creates or replaces the completion's session for subject.

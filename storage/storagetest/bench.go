@@ -117,7 +117,7 @@ func benchIdentity(i int) storage.Identity {
 // benchLogin completes request id as person i with session sid.
 func benchLogin(b *testing.B, s storage.Storage, id string, i int, sid string, now time.Time) {
 	ident := benchIdentity(i)
-	_, err := s.CompleteLogin(b.Context(), storage.LoginCompletion{
+	_, _, err := s.CompleteLogin(b.Context(), storage.LoginCompletion{
 		AuthRequestID: id, Identity: &ident, NewSubject: fmt.Sprintf("sub-%d", i),
 		Session:  storage.Session{ID: sid, AuthTime: now, AMR: []string{"dingtalk"}, CorpID: ident.CorpID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)},
 		AuthTime: now, AMR: []string{"dingtalk"}, Now: now,

@@ -211,7 +211,7 @@ func login(t *testing.T, s storage.Storage, authRequestID, subject, sessionID st
 		AMR:           []string{"dingtalk"},
 		Now:           local(now),
 	}
-	u, err := s.CompleteLogin(t.Context(), c)
+	u, _, err := s.CompleteLogin(t.Context(), c)
 	must(t, "CompleteLogin", err)
 	if u.Subject != subject {
 		t.Fatalf("CompleteLogin subject = %q, want %q", u.Subject, subject)

@@ -1,6 +1,8 @@
 package storagetest
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +21,12 @@ var loginTests = []test{
 	{"ExpiredAuthRequest", testLoginExpiredRequest},
 	{"DoneAuthRequestCompletesOnce", testLoginDoneRequest},
 	{"ReplacesSession", testLoginReplacesSession},
+	{"ReturningPersonIssuesCode", testLoginReturningIssuesCode},
+	{"SubjectOnlyIssuesCode", testLoginSubjectIssuesCode},
+	{"ReturningPersonDoneRequest", testLoginReturningDoneRequest},
+	{"SubjectOnlyDoneRequest", testLoginSubjectDoneRequest},
+	{"ReturningPersonExpiredRequest", testLoginReturningExpiredRequest},
+	{"ConcurrentCompletionsOneWins", testLoginConcurrent},
 }
 
 func testLoginNewIdentity(t *testing.T, s storage.Storage) {
@@ -64,7 +72,7 @@ func testLoginSameIdentity(t *testing.T, s storage.Storage) {
 	later := now.Add(time.Hour)
 	id := newIdentity("ding-corp-a", "uid-sub-1", "union-sub-1", "renamed")
 	c := storage.LoginCompletion{Identity: id, NewSubject: "sub-unused", Session: newSession("sess-2", later), Now: local(later)}
-	user, err := s.CompleteLogin(ctx, c)
+	user, _, err := s.CompleteLogin(ctx, c)
 	must(t, "CompleteLogin again", err)
 	if user.Subject != "sub-1" {
 		t.Fatalf("second login subject = %q, want sub-1", user.Subject)
@@ -100,7 +108,7 @@ func testLoginSecondCorp(t *testing.T, s storage.Storage) {
 	later := now.Add(time.Hour)
 	id := newIdentity("ding-corp-b", "uid-in-b", "union-sub-1", "in-b")
 	c := storage.LoginCompletion{Identity: id, NewSubject: "sub-2", Session: newSession("sess-2", later), Now: local(later)}
-	user, err := s.CompleteLogin(ctx, c)
+	user, _, err := s.CompleteLogin(ctx, c)
 	must(t, "CompleteLogin in second corp", err)
 	if user.Subject != "sub-1" {
 		t.Errorf("second corp subject = %q, want sub-1 (same UnionID)", user.Subject)
@@ -135,7 +143,7 @@ func testLoginUnionOnly(t *testing.T, s storage.Storage) {
 	later := now.Add(time.Hour)
 	id := &storage.Identity{UnionID: "union-sub-1", Profile: newProfile("union-only")}
 	c := storage.LoginCompletion{Identity: id, NewSubject: "sub-2", Session: newSession("sess-2", later), Now: local(later)}
-	user, err := s.CompleteLogin(ctx, c)
+	user, _, err := s.CompleteLogin(ctx, c)
 	must(t, "CompleteLogin by UnionID", err)
 	if user.Subject != "sub-1" {
 		t.Errorf("UnionID-only subject = %q, want sub-1", user.Subject)
@@ -163,7 +171,7 @@ func testLoginSubjectOnly(t *testing.T, s storage.Storage) {
 	createClient(t, s, "c1", now)
 	createAuthRequest(t, s, "req-1", "c1", now)
 	c := storage.LoginCompletion{AuthRequestID: "req-1", Subject: "sub-x", Session: newSession("sess-1", now), AuthTime: local(now), AMR: []string{"sso"}, Now: local(now)}
-	user, err := s.CompleteLogin(ctx, c)
+	user, _, err := s.CompleteLogin(ctx, c)
 	must(t, "CompleteLogin", err)
 	if user.Subject != "sub-x" {
 		t.Errorf("returned subject = %q, want sub-x", user.Subject)
@@ -187,7 +195,7 @@ func testLoginSubjectUnknown(t *testing.T, s storage.Storage) {
 	createClient(t, s, "c1", now)
 	createAuthRequest(t, s, "req-1", "c1", now)
 	c := storage.LoginCompletion{AuthRequestID: "req-1", Subject: "ghost", Session: newSession("sess-1", now), Now: local(now)}
-	_, err := s.CompleteLogin(ctx, c)
+	_, _, err := s.CompleteLogin(ctx, c)
 	wantErr(t, "CompleteLogin unknown subject", err, storage.ErrNotFound)
 	_, err = s.GetSession(ctx, "sess-1", now)
 	wantErr(t, "GetSession", err, storage.ErrNotFound)
@@ -232,7 +240,7 @@ func testLoginUnknownRequest(t *testing.T, s storage.Storage) {
 		AuthRequestID: "nope", Identity: newIdentity("ding-corp-a", "uid-sub-1", "union-sub-1", "x"),
 		NewSubject: "sub-1", Session: newSession("sess-1", now), Now: local(now),
 	}
-	_, err := s.CompleteLogin(t.Context(), c)
+	_, _, err := s.CompleteLogin(t.Context(), c)
 	wantErr(t, "CompleteLogin unknown request", err, storage.ErrNotFound)
 	assertNothingWritten(t, s, now)
 }
@@ -245,7 +253,7 @@ func testLoginExpiredRequest(t *testing.T, s storage.Storage) {
 		AuthRequestID: "old", Identity: newIdentity("ding-corp-a", "uid-sub-1", "union-sub-1", "x"),
 		NewSubject: "sub-1", Session: newSession("sess-1", now), Now: local(now),
 	}
-	_, err := s.CompleteLogin(t.Context(), c)
+	_, _, err := s.CompleteLogin(t.Context(), c)
 	wantErr(t, "CompleteLogin expired request", err, storage.ErrNotFound)
 	assertNothingWritten(t, s, now)
 }
@@ -263,7 +271,7 @@ func testLoginDoneRequest(t *testing.T, s storage.Storage) {
 		AuthRequestID: "req-1", Identity: newIdentity("ding-corp-a", "uid-sub-2", "union-sub-2", "y"),
 		NewSubject: "sub-2", Session: newSession("sess-2", now), Now: local(now),
 	}
-	_, err := s.CompleteLogin(ctx, c)
+	_, _, err := s.CompleteLogin(ctx, c)
 	wantErr(t, "CompleteLogin of a done request", err, storage.ErrNotFound)
 	got, err := s.GetAuthRequest(ctx, "req-1")
 	must(t, "GetAuthRequest", err)
@@ -285,11 +293,192 @@ func testLoginReplacesSession(t *testing.T, s storage.Storage) {
 	sess.AMR = []string{"dingtalk", "otp"}
 	sess.CorpID = "ding-corp-b"
 	c := storage.LoginCompletion{Subject: "sub-1", Session: sess, Now: local(later)}
-	_, err := s.CompleteLogin(ctx, c)
+	_, _, err := s.CompleteLogin(ctx, c)
 	must(t, "CompleteLogin replacing session", err)
 	got, err := s.GetSession(ctx, "sess-1", later)
 	must(t, "GetSession", err)
 	want := sess
 	want.Subject = "sub-1"
 	same(t, "replaced session", got, want)
+}
+
+// returningLogin completes the request id for the person login(…,
+// "sub-1", …) created: a returning person known by corp and user id. It
+// carries the digest of code.
+func returningLogin(id, sessionID, code string, now time.Time) storage.LoginCompletion {
+	return storage.LoginCompletion{
+		AuthRequestID: id,
+		Identity:      newIdentity("ding-corp-a", "uid-sub-1", "union-sub-1", "again"),
+		NewSubject:    "sub-unused",
+		Session:       newSession(sessionID, now),
+		AuthTime:      local(now),
+		AMR:           []string{"qr"},
+		CodeHash:      hash(code),
+		CodeExpiresAt: local(now.Add(time.Minute)),
+		Now:           local(now),
+	}
+}
+
+// checkCompleted checks that CompleteLogin's returned request is the
+// stored one, done for subject and session, holding the code.
+func checkCompleted(t *testing.T, s storage.Storage, returned storage.AuthRequest, c storage.LoginCompletion, subject, code string) {
+	t.Helper()
+	ctx := t.Context()
+	stored, err := s.GetAuthRequest(ctx, c.AuthRequestID)
+	must(t, "GetAuthRequest", err)
+	same(t, "returned request", returned, stored)
+	if !stored.Done || stored.Subject != subject || stored.SessionID != c.Session.ID {
+		t.Errorf("request Done=%v Subject=%q SessionID=%q, want true %s %s", stored.Done, stored.Subject, stored.SessionID, subject, c.Session.ID)
+	}
+	same(t, "request AuthTime", stored.AuthTime, c.AuthTime)
+	same(t, "request AMR", stored.AMR, c.AMR)
+	same(t, "request CodeExpiresAt", stored.CodeExpiresAt, c.CodeExpiresAt)
+	byCode, err := s.GetAuthRequestByCode(ctx, hash(code), c.Now)
+	must(t, "GetAuthRequestByCode", err)
+	same(t, "request by code", byCode, stored)
+	sess, err := s.GetSession(ctx, c.Session.ID, c.Now)
+	must(t, "GetSession", err)
+	want := c.Session
+	want.Subject = subject
+	same(t, "session", sess, want)
+}
+
+func testLoginReturningIssuesCode(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	now := wallNow()
+	first := login(t, s, "", "sub-1", "sess-1", now.Add(-time.Hour))
+	createClient(t, s, "c1", now)
+	createAuthRequest(t, s, "req-1", "c1", now)
+	c := returningLogin("req-1", "sess-2", "code-1", now)
+	user, req, err := s.CompleteLogin(ctx, c)
+	must(t, "CompleteLogin", err)
+	same(t, "user", user, storage.User{Subject: "sub-1", Profile: c.Identity.Profile, CreatedAt: first.Now, UpdatedAt: c.Now})
+	checkCompleted(t, s, req, c, "sub-1", "code-1")
+	bindings, err := s.ListBindings(ctx, "sub-1")
+	must(t, "ListBindings", err)
+	if len(bindings) != 1 {
+		t.Fatalf("ListBindings = %+v, want one binding", bindings)
+	}
+	same(t, "binding profile", bindings[0].Profile, c.Identity.Profile)
+	same(t, "binding LastLoginAt", bindings[0].LastLoginAt, c.Now)
+	_, err = s.GetUser(ctx, "sub-unused")
+	wantErr(t, "GetUser NewSubject", err, storage.ErrNotFound)
+}
+
+func testLoginSubjectIssuesCode(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	now := wallNow()
+	login(t, s, "", "sub-1", "sess-1", now)
+	createClient(t, s, "c1", now)
+	createAuthRequest(t, s, "req-1", "c1", now)
+	sess, err := s.GetSession(ctx, "sess-1", now)
+	must(t, "GetSession", err)
+	c := storage.LoginCompletion{
+		AuthRequestID: "req-1", Subject: "sub-1", Session: sess, AuthTime: sess.AuthTime, AMR: sess.AMR,
+		CodeHash: hash("code-1"), CodeExpiresAt: local(now.Add(time.Minute)), Now: local(now),
+	}
+	user, req, err := s.CompleteLogin(ctx, c)
+	must(t, "CompleteLogin", err)
+	if user.Subject != "sub-1" {
+		t.Errorf("returned subject = %q, want sub-1", user.Subject)
+	}
+	checkCompleted(t, s, req, c, "sub-1", "code-1")
+}
+
+// testLoginReturningDoneRequest is testLoginDoneRequest for a returning
+// person: the second completion writes nothing, not even the login time.
+func testLoginReturningDoneRequest(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	now := wallNow()
+	login(t, s, "", "sub-1", "sess-1", now.Add(-time.Hour))
+	createClient(t, s, "c1", now)
+	createAuthRequest(t, s, "req-1", "c1", now)
+	_, _, err := s.CompleteLogin(ctx, returningLogin("req-1", "sess-2", "code-1", now))
+	must(t, "first CompleteLogin", err)
+	before, err := s.ListBindings(ctx, "sub-1")
+	must(t, "ListBindings", err)
+
+	_, _, err = s.CompleteLogin(ctx, returningLogin("req-1", "sess-3", "code-2", now.Add(time.Second)))
+	wantErr(t, "CompleteLogin of a done request", err, storage.ErrNotFound)
+	_, err = s.GetSession(ctx, "sess-3", now)
+	wantErr(t, "GetSession of the refused login", err, storage.ErrNotFound)
+	_, err = s.GetAuthRequestByCode(ctx, hash("code-2"), now)
+	wantErr(t, "GetAuthRequestByCode of the refused login", err, storage.ErrNotFound)
+	_, err = s.GetAuthRequestByCode(ctx, hash("code-1"), now)
+	must(t, "GetAuthRequestByCode of the first login", err)
+	after, err := s.ListBindings(ctx, "sub-1")
+	must(t, "ListBindings", err)
+	same(t, "bindings after the refused login", after, before)
+}
+
+func testLoginSubjectDoneRequest(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	now := wallNow()
+	login(t, s, "", "sub-1", "sess-1", now)
+	createClient(t, s, "c1", now)
+	createAuthRequest(t, s, "req-1", "c1", now)
+	c := storage.LoginCompletion{AuthRequestID: "req-1", Subject: "sub-1", Session: newSession("sess-2", now), Now: local(now)}
+	_, _, err := s.CompleteLogin(ctx, c)
+	must(t, "first CompleteLogin", err)
+	c.Session = newSession("sess-3", now)
+	_, _, err = s.CompleteLogin(ctx, c)
+	wantErr(t, "CompleteLogin of a done request", err, storage.ErrNotFound)
+	_, err = s.GetSession(ctx, "sess-3", now)
+	wantErr(t, "GetSession of the refused login", err, storage.ErrNotFound)
+}
+
+func testLoginReturningExpiredRequest(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	now := wallNow()
+	login(t, s, "", "sub-1", "sess-1", now.Add(-time.Hour))
+	createClient(t, s, "c1", now)
+	createAuthRequest(t, s, "old", "c1", now.Add(-time.Hour))
+	_, _, err := s.CompleteLogin(ctx, returningLogin("old", "sess-2", "code-1", now))
+	wantErr(t, "CompleteLogin of an expired request", err, storage.ErrNotFound)
+	_, err = s.GetSession(ctx, "sess-2", now)
+	wantErr(t, "GetSession of the refused login", err, storage.ErrNotFound)
+}
+
+// testLoginConcurrent completes one request from many goroutines at once
+// (a person's login and, say, a replayed callback): exactly one wins, and
+// only its session and code exist.
+func testLoginConcurrent(t *testing.T, s storage.Storage) {
+	const n = 16
+	ctx := t.Context()
+	now := wallNow()
+	login(t, s, "", "sub-1", "sess-1", now.Add(-time.Hour))
+	createClient(t, s, "c1", now)
+	createAuthRequest(t, s, "req-1", "c1", now)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			c := returningLogin("req-1", fmt.Sprintf("sess-c%d", i), fmt.Sprintf("code-%d", i), now)
+			if i%2 == 1 {
+				c.Identity, c.Subject = nil, "sub-1"
+			}
+			_, _, errs[i] = s.CompleteLogin(ctx, c)
+		})
+	}
+	close(start)
+	wg.Wait()
+	winners := 0
+	for i, err := range errs {
+		_, sessErr := s.GetSession(ctx, fmt.Sprintf("sess-c%d", i), now)
+		_, codeErr := s.GetAuthRequestByCode(ctx, hash(fmt.Sprintf("code-%d", i)), now)
+		if err == nil {
+			winners++
+			must(t, "GetSession of the winner", sessErr)
+			must(t, "GetAuthRequestByCode of the winner", codeErr)
+			continue
+		}
+		wantErr(t, fmt.Sprintf("CompleteLogin #%d", i), err, storage.ErrNotFound)
+		wantErr(t, fmt.Sprintf("GetSession of loser #%d", i), sessErr, storage.ErrNotFound)
+		wantErr(t, fmt.Sprintf("GetAuthRequestByCode of loser #%d", i), codeErr, storage.ErrNotFound)
+	}
+	if winners != 1 {
+		t.Errorf("%d of %d concurrent completions succeeded, want exactly 1", winners, n)
+	}
 }

@@ -51,7 +51,7 @@ func testUserMissing(t *testing.T, s storage.Storage) {
 // loginAs completes a login without authorization request for id.
 func loginAs(t *testing.T, s storage.Storage, id *storage.Identity, newSubject string, now time.Time) storage.User {
 	t.Helper()
-	u, err := s.CompleteLogin(t.Context(), storage.LoginCompletion{
+	u, _, err := s.CompleteLogin(t.Context(), storage.LoginCompletion{
 		Identity: id, NewSubject: newSubject, Session: newSession("sess-"+newSubject, now), Now: local(now),
 	})
 	must(t, "CompleteLogin", err)
