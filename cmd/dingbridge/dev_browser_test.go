@@ -60,7 +60,7 @@ func TestDevBrowserClickThrough(t *testing.T) {
 	t.Run("QR", func(t *testing.T) {
 		b := d.open(t, chromiumtest.TabOptions{})
 		b.ClickLink("Log in to " + corp1)
-		b.WaitForPage(issuer + "/login")
+		b.WaitForPage(issuer + "/authorize")
 		b.WaitFor("DTFrameLogin's iframe", `!!document.querySelector("#dt-qr iframe")`)
 		if src := b.Attr("#dt-qr iframe", "src"); !strings.HasPrefix(src, d.simURL+"/oauth2/auth?") {
 			t.Fatalf("the QR frame shows %s, want the simulator's sign-in page", chromiumtest.Redact(src))
@@ -98,7 +98,7 @@ func TestDevBrowserClickThrough(t *testing.T) {
 	t.Run("password", func(t *testing.T) {
 		b := d.open(t, chromiumtest.TabOptions{})
 		b.ClickLink("Log in to " + corp1)
-		b.WaitForPage(issuer + "/login")
+		b.WaitForPage(issuer + "/authorize")
 		b.ClickLink("Open DingTalk's sign-in page")
 		b.WaitForPage(d.simURL + "/oauth2/auth")
 		b.TypeInto(`input[name="account"]`, "alice.wang@yunqiao.example")
@@ -220,7 +220,7 @@ func TestDevBrowserClickThrough(t *testing.T) {
 		// people of every corp that installed it.
 		b := d.open(t, chromiumtest.TabOptions{})
 		b.ClickLink("Log in")
-		b.WaitForPage(issuer + "/login")
+		b.WaitForPage(issuer + "/authorize")
 		b.ClickLink("Open DingTalk's sign-in page")
 		b.WaitForPage(d.simURL + "/oauth2/auth")
 		b.Click(simMember(dingtalktest.DemoCorpID, "manager4721"))
@@ -232,7 +232,7 @@ func TestDevBrowserClickThrough(t *testing.T) {
 		b.ClickLink("Back to the demo")
 		b.WaitForPage(d.url)
 		b.ClickLink("Log in again")
-		b.WaitForPage(issuer + "/login")
+		b.WaitForPage(issuer + "/authorize")
 		b.ClickLink("Use the classic QR sign-in")
 		b.WaitForPage(d.simURL + "/connect/qrconnect")
 		b.Click(simMember(dingtalktest.DemoCorpID, "manager4721"))
@@ -244,7 +244,7 @@ func TestDevBrowserClickThrough(t *testing.T) {
 	t.Run("back to the application", func(t *testing.T) {
 		b := d.open(t, chromiumtest.TabOptions{})
 		b.ClickLink("Log in to " + corp1)
-		b.WaitForPage(issuer + "/login")
+		b.WaitForPage(issuer + "/authorize")
 		b.ClickLink("Back to the application")
 		b.WaitForPage(d.url + "callback")
 		if text := b.Text(); !strings.Contains(text, "error=access_denied") {
@@ -255,7 +255,7 @@ func TestDevBrowserClickThrough(t *testing.T) {
 	t.Run("workspace entry outside DingTalk", func(t *testing.T) {
 		b := d.open(t, chromiumtest.TabOptions{})
 		b.ClickLink("/dingtalk/start/" + demoClientID + "?corpId=")
-		b.WaitForPage(issuer + "/login")
+		b.WaitForPage(issuer + "/authorize")
 		b.ClickInFrame("#dt-qr iframe", simMember(dingtalktest.DemoCorpID, "manager4721"))
 		r := d.loggedIn(t, b, "Logged in")
 		r.want(t, "张三", dingtalktest.DemoCorpID, "manager4721", "oauth2")
@@ -276,7 +276,7 @@ func TestDevBrowserClickThrough(t *testing.T) {
 		b.ClickButton("Back to a normal browser")
 		b.WaitForPage(d.url)
 		b.ClickLink("Log in inside DingTalk to " + corp1)
-		b.WaitForPage(issuer + "/login")
+		b.WaitForPage(issuer + "/authorize")
 		if !b.Has("#dt-qr") {
 			t.Error("a normal browser again, want the QR page")
 		}
@@ -319,7 +319,7 @@ func TestDevBrowserClickThrough(t *testing.T) {
 		// Nothing names a corp and two are possible: the bridge asks.
 		b := d.open(t, chromiumtest.TabOptions{UserAgent: androidDingTalkUA, Mobile: true})
 		b.ClickLink("Log in")
-		b.WaitForPage(issuer + "/login")
+		b.WaitForPage(issuer + "/authorize")
 		b.ClickLink(corp1)
 		r := d.loggedIn(t, b, "Logged in")
 		r.want(t, "张三", dingtalktest.DemoCorpID, "manager4721", "workspace")

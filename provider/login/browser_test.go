@@ -42,7 +42,7 @@ func member(corpID, userID string) string {
 func qrFrameLogin(t *testing.T, e *env, b *chromiumtest.Tab, userID string) rpResult {
 	t.Helper()
 	b.Navigate(e.rp.srv.URL + "/start")
-	b.WaitForPage(e.issuer + "/login")
+	b.WaitForPage(e.issuer + "/authorize")
 	b.WaitFor("DTFrameLogin's iframe", `!!document.querySelector("#dt-qr iframe")`)
 	if src := b.Attr("#dt-qr iframe", "src"); !strings.HasPrefix(src, e.dt.URL+"/oauth2/auth?") {
 		t.Fatalf("the QR iframe shows %s, want the simulator's login page", chromiumtest.Redact(src))
@@ -99,7 +99,7 @@ func TestBrowserDingTalkLoginPage(t *testing.T) {
 	toDingTalk := func(b *chromiumtest.Tab) {
 		t.Helper()
 		b.Navigate(e.rp.srv.URL + "/start")
-		b.WaitForPage(e.issuer + "/login")
+		b.WaitForPage(e.issuer + "/authorize")
 		b.Click(link)
 		b.WaitForPage(e.dt.URL + "/oauth2/auth")
 	}
@@ -118,7 +118,7 @@ func TestBrowserDingTalkLoginPage(t *testing.T) {
 	t.Run("classic QR", func(t *testing.T) {
 		b := c.NewTab(t, chromiumtest.TabOptions{})
 		b.Navigate(e.rp.srv.URL + "/start")
-		b.WaitForPage(e.issuer + "/login")
+		b.WaitForPage(e.issuer + "/authorize")
 		b.Click(`a[href^="` + e.dt.URL + `/connect/qrconnect?"]`)
 		b.WaitForPage(e.dt.URL + "/connect/qrconnect")
 		b.Click(member(dingtalktest.DemoCorpID, "alice.wang"))
@@ -313,7 +313,7 @@ func TestBrowserErrorPage(t *testing.T) {
 	t.Run("wrong kind of code", func(t *testing.T) {
 		b := c.NewTab(t, chromiumtest.TabOptions{Language: "zh-CN", Mobile: true})
 		b.Navigate(e.rp.srv.URL + "/start")
-		b.WaitForPage(e.issuer + "/login")
+		b.WaitForPage(e.issuer + "/authorize")
 		state := b.Attr("#dt-qr", "data-state")
 		// A workspace (JSAPI) code at the OAuth2 callback, with the page's
 		// own state: DingTalk answers 40078.
@@ -324,7 +324,7 @@ func TestBrowserErrorPage(t *testing.T) {
 	t.Run("cancelled at DingTalk", func(t *testing.T) {
 		b := c.NewTab(t, chromiumtest.TabOptions{Language: "zh-CN", Mobile: true})
 		b.Navigate(e.rp.srv.URL + "/start")
-		b.WaitForPage(e.issuer + "/login")
+		b.WaitForPage(e.issuer + "/authorize")
 		b.Click(`a.button[href^="` + e.dt.URL + `/oauth2/auth?"]`)
 		b.WaitForPage(e.dt.URL + "/oauth2/auth")
 		b.Click(`button[name="action"][value="cancel"]`)
