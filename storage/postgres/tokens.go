@@ -135,19 +135,31 @@ func (s *Store) RedeemAuthCode(ctx context.Context, codeHash []byte, now time.Ti
 	return nil
 }
 
-// accessColumns is the column list scanAccessToken reads, in order.
+// accessColumns is the column list accessScan receives, in order.
 const accessColumns = `id, client_id, subject, audience, scopes, session_id, family_id,
 	auth_time, amr, created_at, expires_at`
 
+// accessScan receives the columns of accessColumns.
+type accessScan struct {
+	a                              storage.AccessToken
+	authTime, createdAt, expiresAt pgtype.Timestamptz
+}
+
+func (s *accessScan) dests() []any {
+	return []any{&s.a.ID, &s.a.ClientID, &s.a.Subject, &s.a.Audience, &s.a.Scopes, &s.a.SessionID,
+		&s.a.FamilyID, &s.authTime, &s.a.AMR, &s.createdAt, &s.expiresAt}
+}
+
+func (s *accessScan) value() storage.AccessToken {
+	a := s.a
+	a.AuthTime, a.CreatedAt, a.ExpiresAt = utc(s.authTime), utc(s.createdAt), utc(s.expiresAt)
+	return a
+}
+
 func scanAccessToken(row pgx.CollectableRow) (storage.AccessToken, error) {
-	var (
-		a                             storage.AccessToken
-		authTime, createdAt, expireAt pgtype.Timestamptz
-	)
-	err := row.Scan(&a.ID, &a.ClientID, &a.Subject, &a.Audience, &a.Scopes, &a.SessionID,
-		&a.FamilyID, &authTime, &a.AMR, &createdAt, &expireAt)
-	a.AuthTime, a.CreatedAt, a.ExpiresAt = utc(authTime), utc(createdAt), utc(expireAt)
-	return a, err
+	var s accessScan
+	err := row.Scan(s.dests()...)
+	return s.value(), err
 }
 
 // GetAccessToken loads an unexpired access token by ID (revoked ones are

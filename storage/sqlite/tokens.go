@@ -68,16 +68,21 @@ func (s *Store) CreateTokens(ctx context.Context, issue storage.TokenIssue) erro
 
 // GetAccessToken loads an unexpired access token by ID.
 func (s *Store) GetAccessToken(ctx context.Context, id string, now time.Time) (storage.AccessToken, error) {
+	a, err := getAccessToken(ctx, s.db, id, now)
+	if err != nil {
+		return storage.AccessToken{}, fmt.Errorf("get access token: %w", err)
+	}
+	return a, nil
+}
+
+func getAccessToken(ctx context.Context, q querier, id string, now time.Time) (storage.AccessToken, error) {
 	var a storage.AccessToken
-	err := s.db.QueryRowContext(ctx, `SELECT id, client_id, subject, audience, scopes, session_id,
+	err := q.QueryRowContext(ctx, `SELECT id, client_id, subject, audience, scopes, session_id,
 			family_id, auth_time, amr, created_at, expires_at
 		FROM access_tokens WHERE id = ? AND expires_at > ?`, id, now.UnixMicro()).Scan(
 		&a.ID, &a.ClientID, &a.Subject, jsonDest{&a.Audience}, jsonDest{&a.Scopes}, &a.SessionID,
 		&a.FamilyID, timeDest{&a.AuthTime}, jsonDest{&a.AMR}, timeDest{&a.CreatedAt}, timeDest{&a.ExpiresAt})
-	if err != nil {
-		return storage.AccessToken{}, fmt.Errorf("get access token: %w", mapErr(err))
-	}
-	return a, nil
+	return a, mapErr(err)
 }
 
 // RevokeAccessToken deletes one access token; ErrNotFound if absent.
