@@ -174,6 +174,45 @@ func (s *Store) GetAccessToken(ctx context.Context, id string, now time.Time) (s
 	return a, nil
 }
 
+// accessTokenUserQuery reads an access token with its user, the user's
+// bindings (as an array of records) and the CorpID of the token's live
+// session (NULL when there is none).
+const accessTokenUserQuery = `SELECT token.*, holder.*,
+		(SELECT corp_id FROM sessions
+			WHERE id = token.session_id AND token.session_id <> '' AND expires_at > $2),
+		ARRAY(SELECT ROW(` + bindingColumns + `) FROM bindings
+			WHERE subject = token.subject ORDER BY ` + bindingOrder + `)
+	FROM (SELECT ` + accessColumns + ` FROM access_tokens WHERE id = $1 AND expires_at > $2) token
+	CROSS JOIN LATERAL (SELECT ` + userColumns + ` FROM users WHERE subject = token.subject) holder`
+
+// GetAccessTokenUser loads an unexpired access token, its user, the
+// user's bindings and its session's corp in one statement.
+func (s *Store) GetAccessTokenUser(ctx context.Context, id string, now time.Time) (storage.AccessTokenUser, error) {
+	var (
+		a           accessScan
+		u           userScan
+		sessionCorp pgtype.Text
+		bindings    []bindingScan
+	)
+	dests := append(append(a.dests(), u.dests()...), &sessionCorp, &bindings)
+	if err := s.pool.QueryRow(ctx, accessTokenUserQuery, id, now).Scan(dests...); err != nil {
+		return storage.AccessTokenUser{}, dbErr("get access token user", err)
+	}
+	out := storage.AccessTokenUser{
+		Token:         a.value(),
+		User:          u.value(),
+		SessionFound:  sessionCorp.Valid,
+		SessionCorpID: sessionCorp.String,
+	}
+	if len(bindings) > 0 {
+		out.Bindings = make([]storage.Binding, len(bindings))
+		for i := range bindings {
+			out.Bindings[i] = bindings[i].value().Binding
+		}
+	}
+	return out, nil
+}
+
 // RevokeAccessToken deletes one access token; ErrNotFound if absent.
 func (s *Store) RevokeAccessToken(ctx context.Context, id string) error {
 	tag, err := s.pool.Exec(ctx, `DELETE FROM access_tokens WHERE id = $1`, id)

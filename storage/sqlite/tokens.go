@@ -85,6 +85,41 @@ func getAccessToken(ctx context.Context, q querier, id string, now time.Time) (s
 	return a, mapErr(err)
 }
 
+// GetAccessTokenUser loads an unexpired access token, its user, the
+// user's bindings and its session's corp. The database is in process, so
+// the reads are separate statements; one read transaction makes them a
+// consistent snapshot.
+func (s *Store) GetAccessTokenUser(ctx context.Context, id string, now time.Time) (storage.AccessTokenUser, error) {
+	var out storage.AccessTokenUser
+	err := s.inReadTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if out.Token, err = getAccessToken(ctx, tx, id, now); err != nil {
+			return err
+		}
+		if out.User, err = getUser(ctx, tx, out.Token.Subject); err != nil {
+			return err
+		}
+		if out.Bindings, err = listBindings(ctx, tx, out.Token.Subject); err != nil {
+			return err
+		}
+		if out.Token.SessionID == "" {
+			return nil
+		}
+		sess, err := getSession(ctx, tx, out.Token.SessionID, now)
+		switch {
+		case err == nil:
+			out.SessionFound, out.SessionCorpID = true, sess.CorpID
+		case !isNotFound(err):
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return storage.AccessTokenUser{}, fmt.Errorf("get access token user: %w", err)
+	}
+	return out, nil
+}
+
 // RevokeAccessToken deletes one access token; ErrNotFound if absent.
 func (s *Store) RevokeAccessToken(ctx context.Context, id string) error {
 	res, err := s.db.ExecContext(ctx, `DELETE FROM access_tokens WHERE id = ?`, id)
