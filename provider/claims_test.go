@@ -329,3 +329,37 @@ func decodeJWTPayload(t *testing.T, jwt string, v any) {
 		t.Fatal(err)
 	}
 }
+
+func TestPickBinding(t *testing.T) {
+	at := func(min int) time.Time { return time.Date(2025, 1, 1, 0, min, 0, 0, time.UTC) }
+	a := storage.Binding{CorpID: "corp-a", LastLoginAt: at(1)}
+	b := storage.Binding{CorpID: "corp-b", LastLoginAt: at(3)}
+	none := storage.Binding{CorpID: "", UnionID: "u", LastLoginAt: at(2)}
+	for _, tt := range []struct {
+		name     string
+		bindings []storage.Binding
+		found    bool
+		corp     string
+		want     string // CorpID of the pick; "-" for nil
+	}{
+		{"no binding", nil, true, "corp-a", "-"},
+		{"only binding, another corp's session", []storage.Binding{a}, true, "corp-b", "corp-a"},
+		{"only binding, no session", []storage.Binding{a}, false, "", "corp-a"},
+		{"session corp", []storage.Binding{a, b}, true, "corp-a", "corp-a"},
+		{"no session: latest", []storage.Binding{a, b}, false, "", "corp-b"},
+		{"session of a corp without binding: latest", []storage.Binding{a, none}, true, "corp-z", ""},
+		{"live session without corp: the binding without corp", []storage.Binding{none, b}, true, "", ""},
+		{"no session: the binding without corp is not matched", []storage.Binding{none, b}, false, "", "corp-b"},
+		{"no session and no corp: latest", []storage.Binding{a, b, none}, false, "", "corp-b"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := pickBinding(tt.bindings, tt.found, tt.corp)
+			switch {
+			case tt.want == "-" && got != nil:
+				t.Errorf("pickBinding = %+v, want nil", got)
+			case tt.want != "-" && (got == nil || got.CorpID != tt.want):
+				t.Errorf("pickBinding = %+v, want the binding of %q", got, tt.want)
+			}
+		})
+	}
+}
