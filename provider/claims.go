@@ -14,7 +14,9 @@ import (
 	"github.com/dingbridge/dingbridge/storage"
 )
 
-// fillUserinfo sets the claims released to a client for a user. The
+// fillUserinfo sets the claims released to a client for a user, reading
+// the user, its bindings and the session from storage (the ID token's
+// claims; userinfo reads them with the token, fillTokenUserinfo). The
 // DingTalk binding they come from is the one of the session's corp; when
 // the session is gone (or the token has none, as after a refresh), the
 // most recently used binding.
@@ -32,6 +34,19 @@ func (p *Provider) fillUserinfo(ctx context.Context, info *oidc.UserInfo, subjec
 		return err
 	}
 	setClaims(info, u, b, c.Policy, scopes)
+	return nil
+}
+
+// fillTokenUserinfo is fillUserinfo for an access token read together
+// with its user, bindings and session (storage.GetAccessTokenUser): the
+// claims of the token's scopes, with no further read but the client's.
+func (p *Provider) fillTokenUserinfo(ctx context.Context, info *oidc.UserInfo, tu storage.AccessTokenUser) error {
+	c, err := p.store.GetClient(ctx, tu.Token.ClientID)
+	if err != nil {
+		return fmt.Errorf("get client: %w", err)
+	}
+	b := pickBinding(tu.Bindings, tu.SessionFound, tu.SessionCorpID)
+	setClaims(info, tu.User, b, c.Policy, tu.Token.Scopes)
 	return nil
 }
 
