@@ -14,7 +14,9 @@ import (
 	"github.com/dingbridge/dingbridge/storage"
 )
 
-// fillUserinfo sets the claims released to a client for a user. The
+// fillUserinfo sets the claims released to a client for a user, reading
+// the user, its bindings and the session from storage (the ID token's
+// claims; userinfo reads them with the token, fillTokenUserinfo). The
 // DingTalk binding they come from is the one of the session's corp; when
 // the session is gone (or the token has none, as after a refresh), the
 // most recently used binding.
@@ -35,31 +37,59 @@ func (p *Provider) fillUserinfo(ctx context.Context, info *oidc.UserInfo, subjec
 	return nil
 }
 
-// bindingFor picks the binding whose profile a token's claims show; nil
-// when the user has none.
+// fillTokenUserinfo is fillUserinfo for an access token read together
+// with its user, bindings and session (storage.GetAccessTokenUser): the
+// claims of the token's scopes, with no further read but the client's.
+func (p *Provider) fillTokenUserinfo(ctx context.Context, info *oidc.UserInfo, tu storage.AccessTokenUser) error {
+	c, err := p.store.GetClient(ctx, tu.Token.ClientID)
+	if err != nil {
+		return fmt.Errorf("get client: %w", err)
+	}
+	b := pickBinding(tu.Bindings, tu.SessionFound, tu.SessionCorpID)
+	setClaims(info, tu.User, b, c.Policy, tu.Token.Scopes)
+	return nil
+}
+
+// bindingFor reads the user's bindings and picks the one whose profile a
+// token's claims show (pickBinding); the session is read only when there
+// is a choice.
 func (p *Provider) bindingFor(ctx context.Context, subject, sessionID string) (*storage.Binding, error) {
 	bindings, err := p.store.ListBindings(ctx, subject)
 	if err != nil {
 		return nil, fmt.Errorf("list bindings: %w", err)
 	}
-	switch len(bindings) {
-	case 0:
-		return nil, nil
-	case 1:
-		// The only binding is the answer whatever the session says.
-		return &bindings[0], nil
-	}
-	if sessionID != "" {
+	var (
+		sessionFound  bool
+		sessionCorpID string
+	)
+	if len(bindings) > 1 && sessionID != "" {
 		s, err := p.store.GetSession(ctx, sessionID, p.now())
 		switch {
 		case err == nil:
-			for i := range bindings {
-				if bindings[i].CorpID == s.CorpID {
-					return &bindings[i], nil
-				}
-			}
+			sessionFound, sessionCorpID = true, s.CorpID
 		case !errors.Is(err, storage.ErrNotFound):
 			return nil, fmt.Errorf("get session: %w", err)
+		}
+	}
+	return pickBinding(bindings, sessionFound, sessionCorpID), nil
+}
+
+// pickBinding picks the binding whose profile a token's claims show: the
+// only binding, whatever the session says; else the binding of the corp
+// of the token's session while that session lives (sessionFound); else
+// the most recently used binding. nil when the user has none.
+func pickBinding(bindings []storage.Binding, sessionFound bool, sessionCorpID string) *storage.Binding {
+	switch len(bindings) {
+	case 0:
+		return nil
+	case 1:
+		return &bindings[0]
+	}
+	if sessionFound {
+		for i := range bindings {
+			if bindings[i].CorpID == sessionCorpID {
+				return &bindings[i]
+			}
 		}
 	}
 	latest := &bindings[0]
@@ -68,7 +98,7 @@ func (p *Provider) bindingFor(ctx context.Context, subject, sessionID string) (*
 			latest = &bindings[i]
 		}
 	}
-	return latest, nil
+	return latest
 }
 
 // releasedScopes are the scopes whose claims a client receives: those of

@@ -329,3 +329,121 @@ func decodeJWTPayload(t *testing.T, jwt string, v any) {
 		t.Fatal(err)
 	}
 }
+
+// TestUserinfoReads checks what /userinfo reads from storage: one read
+// (GetAccessTokenUser) for a person's token, which shows the binding of
+// the session's corp while the session lives and the latest binding once
+// it is gone; a revoked token, or one without a person (client
+// credentials), falls back to reading the token alone, which decides the
+// error.
+func TestUserinfoReads(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			e := newEnv(t, b.open(t))
+			c := e.addClient("app", func(c *storage.Client) { c.Policy.ClaimsInIDToken = false })
+			svc := e.addClient("svc", func(c *storage.Client) {
+				c.GrantTypes = []string{grantClientCredentials}
+				c.RedirectURIs, c.PostLogoutRedirectURIs = nil, nil
+			})
+			scope := url.Values{"scope": {"openid profile dingtalk"}}
+			q := e.login(t, newBrowser(t), c, scope)
+			_, tok1 := e.exchange(t, c, true, q.Get("code"), "")
+			e.clock.Advance(time.Second)
+			e.auth.identity.CorpID, e.auth.identity.UserID = "ding-corp-2", "user-2"
+			q = e.login(t, newBrowser(t), c, scope)
+			_, tok2 := e.exchange(t, c, true, q.Get("code"), "")
+
+			wantReads := func(what string, want ...string) {
+				t.Helper()
+				if got := e.store.resetReads(); !slices.Equal(got, want) {
+					t.Errorf("%s: reads %v, want %v", what, got, want)
+				}
+			}
+			corpOf := func(info map[string]any) any {
+				dt, _ := info["dingtalk"].(map[string]any)
+				return dt["corp_id"]
+			}
+			e.store.resetReads()
+			if corp := corpOf(userinfo(t, e, tok1["access_token"].(string))); corp != "ding-corp-1" {
+				t.Errorf("userinfo in the corp-1 session: corp %v, want ding-corp-1", corp)
+			}
+			wantReads("userinfo in a live session", "GetAccessTokenUser")
+
+			if err := e.store.DeleteSession(t.Context(), tok1["session_state"].(string)); err != nil {
+				t.Fatal(err)
+			}
+			e.store.resetReads()
+			if corp := corpOf(userinfo(t, e, tok1["access_token"].(string))); corp != "ding-corp-2" {
+				t.Errorf("userinfo after the session ended: corp %v, want the latest binding's ding-corp-2", corp)
+			}
+			wantReads("userinfo after the session ended", "GetAccessTokenUser")
+
+			status := func(token string) int {
+				t.Helper()
+				req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, e.issuer+"/userinfo", nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				req.Header.Set("Authorization", "Bearer "+token)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				return resp.StatusCode
+			}
+			_, cc := e.rawPost(t, http.MethodPost, "/oauth/token", svc.ID, svc.secret, url.Values{"grant_type": {"client_credentials"}})
+			e.store.resetReads()
+			if got := status(cc["access_token"].(string)); got != http.StatusForbidden {
+				t.Errorf("userinfo with a client credentials token: %d, want 403", got)
+			}
+			wantReads("userinfo with a client credentials token", "GetAccessTokenUser", "GetAccessToken")
+
+			access2 := tok2["access_token"].(string)
+			if resp, _ := e.rawPost(t, http.MethodPost, "/oauth/revoke", c.ID, c.secret, url.Values{
+				"token": {access2}, "token_type_hint": {"access_token"},
+			}); resp.StatusCode != http.StatusOK {
+				t.Fatalf("revoke: %d", resp.StatusCode)
+			}
+			e.store.resetReads()
+			if got := status(access2); got != http.StatusUnauthorized {
+				t.Errorf("userinfo with a revoked token: %d, want 401", got)
+			}
+			wantReads("userinfo with a revoked token", "GetAccessTokenUser", "GetAccessToken")
+		})
+	}
+}
+
+func TestPickBinding(t *testing.T) {
+	at := func(min int) time.Time { return time.Date(2025, 1, 1, 0, min, 0, 0, time.UTC) }
+	a := storage.Binding{CorpID: "corp-a", LastLoginAt: at(1)}
+	b := storage.Binding{CorpID: "corp-b", LastLoginAt: at(3)}
+	none := storage.Binding{CorpID: "", UnionID: "u", LastLoginAt: at(2)}
+	for _, tt := range []struct {
+		name     string
+		bindings []storage.Binding
+		found    bool
+		corp     string
+		want     string // CorpID of the pick; "-" for nil
+	}{
+		{"no binding", nil, true, "corp-a", "-"},
+		{"only binding, another corp's session", []storage.Binding{a}, true, "corp-b", "corp-a"},
+		{"only binding, no session", []storage.Binding{a}, false, "", "corp-a"},
+		{"session corp", []storage.Binding{a, b}, true, "corp-a", "corp-a"},
+		{"no session: latest", []storage.Binding{a, b}, false, "", "corp-b"},
+		{"session of a corp without binding: latest", []storage.Binding{a, none}, true, "corp-z", ""},
+		{"live session without corp: the binding without corp", []storage.Binding{none, b}, true, "", ""},
+		{"no session: the binding without corp is not matched", []storage.Binding{none, b}, false, "", "corp-b"},
+		{"no session and no corp: latest", []storage.Binding{a, b, none}, false, "", "corp-b"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := pickBinding(tt.bindings, tt.found, tt.corp)
+			switch {
+			case tt.want == "-" && got != nil:
+				t.Errorf("pickBinding = %+v, want nil", got)
+			case tt.want != "-" && (got == nil || got.CorpID != tt.want):
+				t.Errorf("pickBinding = %+v, want the binding of %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -116,13 +116,16 @@
 //     session_state = sid.
 //  5. /userinfo decodes the access token (opaque: op's AES-GCM token ID;
 //     JWT for clients with AccessTokenFormat "jwt"), loads the token
-//     record, the user and the DingTalk binding of the token session's
-//     corp (the most recently used binding when the session is gone), and
-//     releases the claims of the token's scopes plus the policy's
-//     AlwaysRelease scopes as the client policy maps them (claims.go:
-//     profile, email, phone only when requested, groups and roles, the
-//     dingtalk object), as application/json. The ID token carries them
-//     too only when the policy says ClaimsInIDToken.
+//     record with its user, the user's bindings and its session's corp in
+//     one read (storage.GetAccessTokenUser; one statement on PostgreSQL;
+//     a token that read does not find is read alone to tell an invalid
+//     token from one without openid), takes the DingTalk binding of the
+//     token session's corp (the most recently used binding when the
+//     session is gone), and releases the claims of the token's scopes
+//     plus the policy's AlwaysRelease scopes as the client policy maps
+//     them (claims.go: profile, email, phone only when requested, groups
+//     and roles, the dingtalk object), as application/json. The ID token
+//     carries them too only when the policy says ClaimsInIDToken.
 //  6. refresh_token: server.RefreshToken loads the token by digest;
 //     storage.RotateRefreshToken marks it rotated and stores its
 //     successor atomically. A rotated token presented again makes storage

@@ -59,12 +59,54 @@ type clock struct{ offset atomic.Int64 }
 func (c *clock) Now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
 func (c *clock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 
-// countingStore counts the write transactions a flow commits, and the
-// reads of an authorization request by ID (GetAuthRequest).
+// countingStore counts the write transactions a flow commits, and
+// separately the reads of authorization requests, tokens, users,
+// bindings and sessions.
 type countingStore struct {
 	storage.Storage
 	mu     sync.Mutex
 	writes []string
+	reads  []string
+}
+
+func (s *countingStore) noteRead(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reads = append(s.reads, name)
+}
+
+// resetReads returns the reads noted since the last call and forgets them.
+func (s *countingStore) resetReads() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.reads
+	s.reads = nil
+	return r
+}
+
+func (s *countingStore) GetAccessToken(ctx context.Context, id string, now time.Time) (storage.AccessToken, error) {
+	s.noteRead("GetAccessToken")
+	return s.Storage.GetAccessToken(ctx, id, now)
+}
+
+func (s *countingStore) GetAccessTokenUser(ctx context.Context, id string, now time.Time) (storage.AccessTokenUser, error) {
+	s.noteRead("GetAccessTokenUser")
+	return s.Storage.GetAccessTokenUser(ctx, id, now)
+}
+
+func (s *countingStore) GetUser(ctx context.Context, subject string) (storage.User, error) {
+	s.noteRead("GetUser")
+	return s.Storage.GetUser(ctx, subject)
+}
+
+func (s *countingStore) ListBindings(ctx context.Context, subject string) ([]storage.Binding, error) {
+	s.noteRead("ListBindings")
+	return s.Storage.ListBindings(ctx, subject)
+}
+
+func (s *countingStore) GetSession(ctx context.Context, id string, now time.Time) (storage.Session, error) {
+	s.noteRead("GetSession")
+	return s.Storage.GetSession(ctx, id, now)
 }
 
 func (s *countingStore) note(name string) {
@@ -92,7 +134,7 @@ func (s *countingStore) CompleteLogin(ctx context.Context, c storage.LoginComple
 }
 
 func (s *countingStore) GetAuthRequest(ctx context.Context, id string) (storage.AuthRequest, error) {
-	s.note("GetAuthRequest")
+	s.noteRead("GetAuthRequest")
 	return s.Storage.GetAuthRequest(ctx, id)
 }
 

@@ -260,6 +260,7 @@ func TestFlowCommitsWithoutNewKeys(t *testing.T) {
 	e := newEnv(t, newSQLite(t))
 	c := e.addClient("web", nil)
 	e.store.reset()
+	e.store.resetReads()
 	code, v := e.codeFor(t, c)
 	if status, _ := e.exchange(t, c, true, code, v); status != http.StatusOK {
 		t.Fatal("exchange failed")
@@ -268,5 +269,8 @@ func TestFlowCommitsWithoutNewKeys(t *testing.T) {
 	want := []string{"CreateAuthRequest", "CompleteLogin", "RedeemAuthCode"}
 	if !slices.Equal(got, want) {
 		t.Errorf("writes = %v, want %v", got, want)
+	}
+	if reads := e.store.resetReads(); slices.Contains(reads, "GetAuthRequest") {
+		t.Errorf("reads = %v, want no GetAuthRequest", reads)
 	}
 }

@@ -205,15 +205,47 @@ func (s *opStorage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserI
 	return nil
 }
 
+// SetUserinfoFromToken answers userinfo from one storage read
+// (storage.GetAccessTokenUser: the token with its user, bindings and
+// session). When that read finds nothing (the token is unknown, expired or
+// revoked, or has no user, as client credentials tokens have none) or
+// fails, the token is read alone and judged as such: unusable or of
+// another subject is access_denied, without openid insufficient_scope, and
+// a token whose user cannot be read an error.
 func (s *opStorage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, tokenID, subject, _ string) error {
+	tu, err := s.p.store.GetAccessTokenUser(ctx, tokenID, s.p.now())
+	if err != nil {
+		return s.userinfoFromTokenAlone(ctx, info, tokenID, subject)
+	}
+	if err := userinfoTokenError(tu.Token, subject); err != nil {
+		return err
+	}
+	return s.p.fillTokenUserinfo(ctx, info, tu)
+}
+
+// userinfoFromTokenAlone answers userinfo from separate reads of the
+// token, user, bindings and session.
+func (s *opStorage) userinfoFromTokenAlone(ctx context.Context, info *oidc.UserInfo, tokenID, subject string) error {
 	t, err := s.p.store.GetAccessToken(ctx, tokenID, s.p.now())
-	if err != nil || t.Subject != subject {
+	if err != nil {
+		return oidc.ErrAccessDenied().WithDescription("access token invalid")
+	}
+	if err := userinfoTokenError(t, subject); err != nil {
+		return err
+	}
+	return s.p.fillUserinfo(ctx, info, t.Subject, t.ClientID, t.SessionID, t.Scopes)
+}
+
+// userinfoTokenError refuses a stored access token at userinfo: one of
+// another subject than op decoded, or one without the openid scope.
+func userinfoTokenError(t storage.AccessToken, subject string) error {
+	if t.Subject != subject {
 		return oidc.ErrAccessDenied().WithDescription("access token invalid")
 	}
 	if !slices.Contains(t.Scopes, oidc.ScopeOpenID) {
 		return &oidc.Error{ErrorType: "insufficient_scope", Description: "access token lacks the openid scope"}
 	}
-	return s.p.fillUserinfo(ctx, info, t.Subject, t.ClientID, t.SessionID, t.Scopes)
+	return nil
 }
 
 func (s *opStorage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {

@@ -94,6 +94,14 @@ type Storage interface {
 	CreateTokens(ctx context.Context, issue TokenIssue) error
 	// GetAccessToken loads an unexpired, unrevoked access token by ID.
 	GetAccessToken(ctx context.Context, id string, now time.Time) (AccessToken, error)
+	// GetAccessTokenUser returns, from one consistent read, what
+	// GetAccessToken, GetUser, ListBindings and GetSession return for an
+	// access token: the token (same conditions as GetAccessToken), the user
+	// it was issued to, that user's bindings, and whether the token's
+	// session exists unexpired at now, with its CorpID. ErrNotFound when
+	// the token is unknown, expired or revoked, or its subject names no
+	// user (as a client credentials token's does).
+	GetAccessTokenUser(ctx context.Context, id string, now time.Time) (AccessTokenUser, error)
 	// RevokeAccessToken deletes one access token; ErrNotFound if absent.
 	RevokeAccessToken(ctx context.Context, id string) error
 	// GetRefreshToken loads a refresh token by digest if it is unexpired,
@@ -336,6 +344,21 @@ type AccessToken struct {
 	AMR       []string
 	CreatedAt time.Time
 	ExpiresAt time.Time
+}
+
+// AccessTokenUser is an access token with the user it was issued to, as
+// GetAccessTokenUser returns them.
+type AccessTokenUser struct {
+	Token AccessToken
+	User  User
+	// Bindings are the user's DingTalk bindings in ListBindings order.
+	Bindings []Binding
+	// SessionFound reports that the token names a session and GetSession
+	// would find it (it exists and has not expired).
+	SessionFound bool
+	// SessionCorpID is that session's CorpID; empty when SessionFound is
+	// false.
+	SessionCorpID string
 }
 
 // RefreshToken is one link of a rotation chain (family).

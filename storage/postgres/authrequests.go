@@ -18,8 +18,8 @@ const authRequestColumns = `id, client_id, redirect_uri, scopes, response_type, 
 
 func scanAuthRequest(row pgx.CollectableRow) (storage.AuthRequest, error) {
 	var a authRequestScan
-	err := row.Scan(a.dest()...)
-	return a.result(), err
+	err := row.Scan(a.dests()...)
+	return a.value(), err
 }
 
 // authRequestScan holds the destinations of one row's authRequestColumns,
@@ -29,7 +29,7 @@ type authRequestScan struct {
 	createdAt, expiresAt, authTime, codeExpiresAt pgtype.Timestamptz
 }
 
-func (a *authRequestScan) dest() []any {
+func (a *authRequestScan) dests() []any {
 	r := &a.r
 	return []any{&r.ID, &r.ClientID, &r.RedirectURI, &r.Scopes, &r.ResponseType,
 		&r.ResponseMode, &r.State, &r.Nonce, &r.CodeChallenge, &r.CodeChallengeMethod, &r.Prompt,
@@ -38,7 +38,7 @@ func (a *authRequestScan) dest() []any {
 		&r.CodeHash, &a.codeExpiresAt}
 }
 
-func (a *authRequestScan) result() storage.AuthRequest {
+func (a *authRequestScan) value() storage.AuthRequest {
 	r := a.r
 	r.CreatedAt, r.ExpiresAt = utc(a.createdAt), utc(a.expiresAt)
 	r.AuthTime, r.CodeExpiresAt = utc(a.authTime), utc(a.codeExpiresAt)

@@ -155,10 +155,10 @@ func (s *Store) completeLoginOnce(ctx context.Context, c storage.LoginCompletion
 		a authRequestScan
 		u userScan
 	)
-	if err := s.pool.QueryRow(ctx, q, args).Scan(append(a.dest(), u.dest()...)...); err != nil {
+	if err := s.pool.QueryRow(ctx, q, args).Scan(append(a.dests(), u.dests()...)...); err != nil {
 		return storage.User{}, storage.AuthRequest{}, err
 	}
-	return u.result(), a.result(), nil
+	return u.value(), a.value(), nil
 }
 
 // resolveIdentity returns the user an identity belongs to and records the

@@ -135,19 +135,31 @@ func (s *Store) RedeemAuthCode(ctx context.Context, codeHash []byte, now time.Ti
 	return nil
 }
 
-// accessColumns is the column list scanAccessToken reads, in order.
+// accessColumns is the column list accessScan receives, in order.
 const accessColumns = `id, client_id, subject, audience, scopes, session_id, family_id,
 	auth_time, amr, created_at, expires_at`
 
+// accessScan receives the columns of accessColumns.
+type accessScan struct {
+	a                              storage.AccessToken
+	authTime, createdAt, expiresAt pgtype.Timestamptz
+}
+
+func (s *accessScan) dests() []any {
+	return []any{&s.a.ID, &s.a.ClientID, &s.a.Subject, &s.a.Audience, &s.a.Scopes, &s.a.SessionID,
+		&s.a.FamilyID, &s.authTime, &s.a.AMR, &s.createdAt, &s.expiresAt}
+}
+
+func (s *accessScan) value() storage.AccessToken {
+	a := s.a
+	a.AuthTime, a.CreatedAt, a.ExpiresAt = utc(s.authTime), utc(s.createdAt), utc(s.expiresAt)
+	return a
+}
+
 func scanAccessToken(row pgx.CollectableRow) (storage.AccessToken, error) {
-	var (
-		a                             storage.AccessToken
-		authTime, createdAt, expireAt pgtype.Timestamptz
-	)
-	err := row.Scan(&a.ID, &a.ClientID, &a.Subject, &a.Audience, &a.Scopes, &a.SessionID,
-		&a.FamilyID, &authTime, &a.AMR, &createdAt, &expireAt)
-	a.AuthTime, a.CreatedAt, a.ExpiresAt = utc(authTime), utc(createdAt), utc(expireAt)
-	return a, err
+	var s accessScan
+	err := row.Scan(s.dests()...)
+	return s.value(), err
 }
 
 // GetAccessToken loads an unexpired access token by ID (revoked ones are
@@ -160,6 +172,45 @@ func (s *Store) GetAccessToken(ctx context.Context, id string, now time.Time) (s
 		return storage.AccessToken{}, dbErr("get access token", err)
 	}
 	return a, nil
+}
+
+// accessTokenUserQuery reads an access token with its user, the user's
+// bindings (as an array of records) and the CorpID of the token's live
+// session (NULL when there is none).
+const accessTokenUserQuery = `SELECT token.*, holder.*,
+		(SELECT corp_id FROM sessions
+			WHERE id = token.session_id AND token.session_id <> '' AND expires_at > $2),
+		ARRAY(SELECT ROW(` + bindingColumns + `) FROM bindings
+			WHERE subject = token.subject ORDER BY ` + bindingOrder + `)
+	FROM (SELECT ` + accessColumns + ` FROM access_tokens WHERE id = $1 AND expires_at > $2) token
+	CROSS JOIN LATERAL (SELECT ` + userColumns + ` FROM users WHERE subject = token.subject) holder`
+
+// GetAccessTokenUser loads an unexpired access token, its user, the
+// user's bindings and its session's corp in one statement.
+func (s *Store) GetAccessTokenUser(ctx context.Context, id string, now time.Time) (storage.AccessTokenUser, error) {
+	var (
+		a           accessScan
+		u           userScan
+		sessionCorp pgtype.Text
+		bindings    []bindingScan
+	)
+	dests := append(append(a.dests(), u.dests()...), &sessionCorp, &bindings)
+	if err := s.pool.QueryRow(ctx, accessTokenUserQuery, id, now).Scan(dests...); err != nil {
+		return storage.AccessTokenUser{}, dbErr("get access token user", err)
+	}
+	out := storage.AccessTokenUser{
+		Token:         a.value(),
+		User:          u.value(),
+		SessionFound:  sessionCorp.Valid,
+		SessionCorpID: sessionCorp.String,
+	}
+	if len(bindings) > 0 {
+		out.Bindings = make([]storage.Binding, len(bindings))
+		for i := range bindings {
+			out.Bindings[i] = bindings[i].value().Binding
+		}
+	}
+	return out, nil
 }
 
 // RevokeAccessToken deletes one access token; ErrNotFound if absent.

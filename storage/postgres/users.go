@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -14,29 +15,29 @@ type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
-// userColumns is the column list scanUser reads, in order.
+// userColumns is the column list userScan receives, in order.
 const userColumns = `subject, profile, created_at, updated_at`
 
-func scanUser(row pgx.CollectableRow) (storage.User, error) {
-	var u userScan
-	err := row.Scan(u.dest()...)
-	return u.result(), err
-}
-
-// userScan holds the destinations of one row's userColumns.
+// userScan receives the columns of userColumns.
 type userScan struct {
 	u                    storage.User
 	createdAt, updatedAt pgtype.Timestamptz
 }
 
-func (s *userScan) dest() []any {
+func (s *userScan) dests() []any {
 	return []any{&s.u.Subject, &s.u.Profile, &s.createdAt, &s.updatedAt}
 }
 
-func (s *userScan) result() storage.User {
+func (s *userScan) value() storage.User {
 	u := s.u
 	u.CreatedAt, u.UpdatedAt = utc(s.createdAt), utc(s.updatedAt)
 	return u
+}
+
+func scanUser(row pgx.CollectableRow) (storage.User, error) {
+	var s userScan
+	err := row.Scan(s.dests()...)
+	return s.value(), err
 }
 
 // CreateUser stores a new user; ErrAlreadyExists if the subject is taken.
@@ -62,8 +63,12 @@ func getUser(ctx context.Context, q querier, subject string) (storage.User, erro
 	return pgx.CollectExactlyOneRow(rows, scanUser)
 }
 
-// bindingColumns is the column list scanBinding reads, in order.
-const bindingColumns = `id, corp_id, user_id, union_id, subject, profile, created_at, updated_at, last_login_at`
+// bindingColumns is the column list bindingScan receives, in order, and
+// bindingOrder the order ListBindings returns a user's bindings in.
+const (
+	bindingColumns = `id, corp_id, user_id, union_id, subject, profile, created_at, updated_at, last_login_at`
+	bindingOrder   = `corp_id, user_id, union_id`
+)
 
 // binding is a stored binding with its surrogate key.
 type binding struct {
@@ -71,22 +76,40 @@ type binding struct {
 	storage.Binding
 }
 
+// bindingScan receives the columns of bindingColumns, from a row or, as a
+// pgtype.CompositeIndexScanner, from a ROW(bindingColumns) record.
+type bindingScan struct {
+	b                                 binding
+	createdAt, updatedAt, lastLoginAt pgtype.Timestamptz
+}
+
+func (s *bindingScan) dests() []any {
+	return []any{&s.b.id, &s.b.CorpID, &s.b.UserID, &s.b.UnionID, &s.b.Subject, &s.b.Profile,
+		&s.createdAt, &s.updatedAt, &s.lastLoginAt}
+}
+
+func (s *bindingScan) value() binding {
+	b := s.b
+	b.CreatedAt, b.UpdatedAt, b.LastLoginAt = utc(s.createdAt), utc(s.updatedAt), utc(s.lastLoginAt)
+	return b
+}
+
+// ScanNull refuses a NULL record: a binding is never NULL.
+func (s *bindingScan) ScanNull() error { return errors.New("scan binding: unexpected NULL record") }
+
+// ScanIndex returns the destination of the record's field i.
+func (s *bindingScan) ScanIndex(i int) any { return s.dests()[i] }
+
 func scanBinding(row pgx.CollectableRow) (binding, error) {
-	var (
-		b                                 binding
-		createdAt, updatedAt, lastLoginAt pgtype.Timestamptz
-	)
-	err := row.Scan(&b.id, &b.CorpID, &b.UserID, &b.UnionID, &b.Subject, &b.Profile,
-		&createdAt, &updatedAt, &lastLoginAt)
-	b.CreatedAt, b.UpdatedAt, b.LastLoginAt = utc(createdAt), utc(updatedAt), utc(lastLoginAt)
-	return b, err
+	var s bindingScan
+	err := row.Scan(s.dests()...)
+	return s.value(), err
 }
 
 // ListBindings returns the DingTalk bindings of a user ordered by CorpID
 // (an unknown subject has none).
 func (s *Store) ListBindings(ctx context.Context, subject string) ([]storage.Binding, error) {
-	const q = `SELECT ` + bindingColumns + ` FROM bindings WHERE subject = $1
-		ORDER BY corp_id, user_id, union_id`
+	const q = `SELECT ` + bindingColumns + ` FROM bindings WHERE subject = $1 ORDER BY ` + bindingOrder
 	rows, _ := s.pool.Query(ctx, q, subject)
 	bs, err := pgx.CollectRows(rows, scanBinding)
 	if err != nil {

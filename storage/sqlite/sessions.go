@@ -11,15 +11,20 @@ import (
 
 // GetSession loads a session that has not expired at now.
 func (s *Store) GetSession(ctx context.Context, id string, now time.Time) (storage.Session, error) {
+	sess, err := getSession(ctx, s.db, id, now)
+	if err != nil {
+		return storage.Session{}, fmt.Errorf("get session: %w", err)
+	}
+	return sess, nil
+}
+
+func getSession(ctx context.Context, q querier, id string, now time.Time) (storage.Session, error) {
 	var sess storage.Session
-	err := s.db.QueryRowContext(ctx, `SELECT id, subject, auth_time, amr, corp_id, created_at, expires_at
+	err := q.QueryRowContext(ctx, `SELECT id, subject, auth_time, amr, corp_id, created_at, expires_at
 		FROM sessions WHERE id = ? AND expires_at > ?`, id, now.UnixMicro()).
 		Scan(&sess.ID, &sess.Subject, timeDest{&sess.AuthTime}, jsonDest{&sess.AMR}, &sess.CorpID,
 			timeDest{&sess.CreatedAt}, timeDest{&sess.ExpiresAt})
-	if err != nil {
-		return storage.Session{}, fmt.Errorf("get session: %w", mapErr(err))
-	}
-	return sess, nil
+	return sess, mapErr(err)
 }
 
 // DeleteSession removes a session and its client links; ErrNotFound if

@@ -126,6 +126,21 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return nil
 }
 
+// inReadTx runs fn in one deferred, read-only transaction (the
+// connection's IMMEDIATE begin mode applies to writes only), so that its
+// reads see one snapshot without taking the write lock.
+func (s *Store) inReadTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
 // mapErr turns SQLite constraint errors and sql.ErrNoRows into the storage
 // errors; anything else is returned unchanged.
 func mapErr(err error) error {

@@ -68,16 +68,56 @@ func (s *Store) CreateTokens(ctx context.Context, issue storage.TokenIssue) erro
 
 // GetAccessToken loads an unexpired access token by ID.
 func (s *Store) GetAccessToken(ctx context.Context, id string, now time.Time) (storage.AccessToken, error) {
+	a, err := getAccessToken(ctx, s.db, id, now)
+	if err != nil {
+		return storage.AccessToken{}, fmt.Errorf("get access token: %w", err)
+	}
+	return a, nil
+}
+
+func getAccessToken(ctx context.Context, q querier, id string, now time.Time) (storage.AccessToken, error) {
 	var a storage.AccessToken
-	err := s.db.QueryRowContext(ctx, `SELECT id, client_id, subject, audience, scopes, session_id,
+	err := q.QueryRowContext(ctx, `SELECT id, client_id, subject, audience, scopes, session_id,
 			family_id, auth_time, amr, created_at, expires_at
 		FROM access_tokens WHERE id = ? AND expires_at > ?`, id, now.UnixMicro()).Scan(
 		&a.ID, &a.ClientID, &a.Subject, jsonDest{&a.Audience}, jsonDest{&a.Scopes}, &a.SessionID,
 		&a.FamilyID, timeDest{&a.AuthTime}, jsonDest{&a.AMR}, timeDest{&a.CreatedAt}, timeDest{&a.ExpiresAt})
+	return a, mapErr(err)
+}
+
+// GetAccessTokenUser loads an unexpired access token, its user, the
+// user's bindings and its session's corp. The database is in process, so
+// the reads are separate statements; one read transaction makes them a
+// consistent snapshot.
+func (s *Store) GetAccessTokenUser(ctx context.Context, id string, now time.Time) (storage.AccessTokenUser, error) {
+	var out storage.AccessTokenUser
+	err := s.inReadTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if out.Token, err = getAccessToken(ctx, tx, id, now); err != nil {
+			return err
+		}
+		if out.User, err = getUser(ctx, tx, out.Token.Subject); err != nil {
+			return err
+		}
+		if out.Bindings, err = listBindings(ctx, tx, out.Token.Subject); err != nil {
+			return err
+		}
+		if out.Token.SessionID == "" {
+			return nil
+		}
+		sess, err := getSession(ctx, tx, out.Token.SessionID, now)
+		switch {
+		case err == nil:
+			out.SessionFound, out.SessionCorpID = true, sess.CorpID
+		case !isNotFound(err):
+			return err
+		}
+		return nil
+	})
 	if err != nil {
-		return storage.AccessToken{}, fmt.Errorf("get access token: %w", mapErr(err))
+		return storage.AccessTokenUser{}, fmt.Errorf("get access token user: %w", err)
 	}
-	return a, nil
+	return out, nil
 }
 
 // RevokeAccessToken deletes one access token; ErrNotFound if absent.

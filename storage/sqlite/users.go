@@ -63,24 +63,29 @@ func scanBinding(row interface{ Scan(...any) error }) (binding, error) {
 
 // ListBindings returns the DingTalk bindings of a user ordered by CorpID.
 func (s *Store) ListBindings(ctx context.Context, subject string) ([]storage.Binding, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+bindingColumns+` FROM bindings
-		WHERE subject = ? ORDER BY corp_id, user_id, union_id`, subject)
+	out, err := listBindings(ctx, s.db, subject)
 	if err != nil {
 		return nil, fmt.Errorf("list bindings of %q: %w", subject, err)
+	}
+	return out, nil
+}
+
+func listBindings(ctx context.Context, q querier, subject string) ([]storage.Binding, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+bindingColumns+` FROM bindings
+		WHERE subject = ? ORDER BY corp_id, user_id, union_id`, subject)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []storage.Binding
 	for rows.Next() {
 		b, err := scanBinding(rows)
 		if err != nil {
-			return nil, fmt.Errorf("list bindings of %q: %w", subject, err)
+			return nil, err
 		}
 		out = append(out, b.Binding)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list bindings of %q: %w", subject, err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // FindBinding finds the binding for a DingTalk identity: by (CorpID,

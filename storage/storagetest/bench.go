@@ -32,6 +32,7 @@ func Bench(b *testing.B, newStore func(b *testing.B) storage.Storage, meter CPUM
 		{"SaveAuthCode", benchSaveAuthCode},
 		{"RedeemAuthCode", benchRedeemAuthCode},
 		{"GetAccessToken", benchGetAccessToken},
+		{"GetAccessTokenUser", benchGetAccessTokenUser},
 		{"RotateRefreshToken", benchRotateRefreshToken},
 		{"GetUser", benchGetUser},
 		{"GetSession", benchGetSession},
@@ -244,6 +245,33 @@ func benchGetAccessToken(b *testing.B, s storage.Storage, c *cpuClock) {
 	for range b.N {
 		_, err := s.GetAccessToken(b.Context(), "get-at-0", now)
 		benchMust(b, "GetAccessToken", err)
+	}
+	c.stop(b)
+}
+
+// benchGetAccessTokenUser reads what one userinfo request needs: a token
+// of a person with bindings in two corps, issued in a live session.
+func benchGetAccessTokenUser(b *testing.B, s storage.Storage, c *cpuClock) {
+	now := wallNow()
+	benchClient(b, s, now)
+	benchLogin(b, s, benchRequests(b, s, "tu", 1, now)[0], 0, "tu-sess", now)
+	second := benchIdentity(0)
+	second.CorpID = "ding-corp-b"
+	_, _, err := s.CompleteLogin(b.Context(), storage.LoginCompletion{
+		Identity: &second, Session: storage.Session{ID: "tu-sess-b", CorpID: second.CorpID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)},
+		Now: now,
+	})
+	benchMust(b, "CompleteLogin", err)
+	issue := benchIssue("tu", 0, now, false)
+	issue.Access.SessionID = "tu-sess"
+	benchMust(b, "CreateTokens", s.CreateTokens(b.Context(), issue))
+	c.start(b)
+	for range b.N {
+		got, err := s.GetAccessTokenUser(b.Context(), "tu-at-0", now)
+		benchMust(b, "GetAccessTokenUser", err)
+		if len(got.Bindings) != 2 || !got.SessionFound {
+			b.Fatalf("GetAccessTokenUser: %d bindings, session found %v; want 2 and true", len(got.Bindings), got.SessionFound)
+		}
 	}
 	c.stop(b)
 }

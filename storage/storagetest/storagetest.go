@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		{"AuthRequests", authRequestTests},
 		{"AuthCodes", authCodeTests},
 		{"AccessTokens", accessTokenTests},
+		{"AccessTokenUser", accessTokenUserTests},
 		{"RefreshTokens", refreshTokenTests},
 		{"CompleteLogin", loginTests},
 		{"Users", userTests},
