@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/dingbridge/dingbridge/storage"
 )
@@ -82,11 +83,31 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r storage.AuthRequest) er
 		"code_hash":             r.CodeHash,
 		"code_expires_at":       ts(r.CodeExpiresAt),
 	}
-	if _, err := s.pool.Exec(ctx, q, args); err != nil {
+	if err := asyncCommit(ctx, s.pool, q, args, nil); err != nil {
 		return dbErr("create auth request", err)
 	}
 	return nil
 }
+
+// asyncCommit runs one statement as its own transaction with
+// synchronous_commit off (see the package documentation for which writes
+// may), in one round trip: SET LOCAL and the statement are sent as one
+// pipeline, which PostgreSQL runs as one implicit transaction. scan, if
+// set, receives the statement's single row (pgx.ErrNoRows when there is
+// none).
+func asyncCommit(ctx context.Context, pool *pgxpool.Pool, sql string, args pgx.NamedArgs, scan func(pgx.Row) error) error {
+	var b pgx.Batch
+	b.Queue(setAsyncCommit)
+	q := b.Queue(sql, args)
+	if scan != nil {
+		q.QueryRow(scan)
+	}
+	return pool.SendBatch(ctx, &b).Close()
+}
+
+// setAsyncCommit turns synchronous_commit off for the rest of the
+// transaction.
+const setAsyncCommit = "SET LOCAL synchronous_commit TO off"
 
 // GetAuthRequest loads a request that has not expired by the wall clock.
 func (s *Store) GetAuthRequest(ctx context.Context, id string) (storage.AuthRequest, error) {

@@ -1,4 +1,14 @@
 package postgres
 
+import "context"
+
 // CompleteLoginOnce exposes the one-statement path of CompleteLogin.
 var CompleteLoginOnce = (*Store).completeLoginOnce
+
+// SynchronousCommit reports the synchronous_commit setting a pooled
+// connection has outside any transaction.
+func SynchronousCommit(s *Store) (string, error) {
+	var v string
+	err := s.pool.QueryRow(context.Background(), "SHOW synchronous_commit").Scan(&v)
+	return v, err
+}

@@ -17,7 +17,8 @@ import (
 // request done with its code digest. A request that is unknown, expired or
 // already done yields ErrNotFound and nothing is written.
 //
-// A returning person (a binding with the identity's corp and user id
+// The commit does not wait for the WAL flush (package documentation). A
+// returning person (a binding with the identity's corp and user id
 // exists) and a single sign-on (Subject set) complete in one statement,
 // which is its own transaction (completeLoginOnce); a first login, a login
 // known only by union id, and any case that statement does not match take
@@ -155,7 +156,8 @@ func (s *Store) completeLoginOnce(ctx context.Context, c storage.LoginCompletion
 		a authRequestScan
 		u userScan
 	)
-	if err := s.pool.QueryRow(ctx, q, args).Scan(append(a.dests(), u.dests()...)...); err != nil {
+	scan := func(row pgx.Row) error { return row.Scan(append(a.dests(), u.dests()...)...) }
+	if err := asyncCommit(ctx, s.pool, q, args, scan); err != nil {
 		return storage.User{}, storage.AuthRequest{}, err
 	}
 	return u.value(), a.value(), nil
@@ -322,7 +324,9 @@ func updateIdentityByUserID(ctx context.Context, tx pgx.Tx, id storage.Identity,
 }
 
 // finishLogin creates or replaces the session and marks the request done
-// with its code digest, in one round trip, and returns the request.
+// with its code digest, in one round trip, and returns the request. The
+// transaction commits with synchronous_commit off (package
+// documentation).
 func finishLogin(ctx context.Context, tx pgx.Tx, c storage.LoginCompletion, subject string) (storage.AuthRequest, error) {
 	const sessionSQL = `INSERT INTO sessions (id, subject, auth_time, amr, corp_id, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)` + sessionConflict
@@ -333,6 +337,7 @@ func finishLogin(ctx context.Context, tx pgx.Tx, c storage.LoginCompletion, subj
 		RETURNING ` + authRequestColumns
 	se := c.Session
 	var batch pgx.Batch
+	batch.Queue(setAsyncCommit)
 	batch.Queue(sessionSQL, se.ID, subject, ts(se.AuthTime), se.AMR, se.CorpID, ts(se.CreatedAt), ts(se.ExpiresAt))
 	if c.AuthRequestID != "" {
 		batch.Queue(requestSQL, c.AuthRequestID, subject, se.ID, ts(c.AuthTime), c.AMR, c.Now,
@@ -340,6 +345,9 @@ func finishLogin(ctx context.Context, tx pgx.Tx, c storage.LoginCompletion, subj
 	}
 	br := tx.SendBatch(ctx, &batch)
 	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return storage.AuthRequest{}, fmt.Errorf("commit asynchronously: %w", err)
+	}
 	if _, err := br.Exec(); err != nil {
 		return storage.AuthRequest{}, fmt.Errorf("save session: %w", err)
 	}

@@ -272,3 +272,46 @@ func TestCompleteLoginOneStatement(t *testing.T) {
 	_, _, err = postgres.CompleteLoginOnce(s, ctx, c)
 	noRows("union id only", err)
 }
+
+// TestAsyncCommitStaysInItsTransaction checks that the writes committing
+// with synchronous_commit off leave the pooled connection as it was: the
+// next transaction on it (a code redemption, say) waits for its flush.
+func TestAsyncCommitStaysInItsTransaction(t *testing.T) {
+	url := postgrestest.URL(t)
+	s, err := postgres.Open(t.Context(), url, postgres.Options{MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	now := time.Now().UTC()
+	before, err := postgres.SynchronousCommit(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateClient(ctx, storage.Client{ID: "c1", RedirectURIs: []string{"https://rp/cb"}, CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateAuthRequest(ctx, storage.AuthRequest{ID: "r1", ClientID: "c1", RedirectURI: "https://rp/cb", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.CompleteLogin(ctx, storage.LoginCompletion{
+		AuthRequestID: "r1", Identity: &storage.Identity{CorpID: "corp-a", UserID: "u1"}, NewSubject: "sub-1",
+		Session: session("s1", now), CodeHash: []byte("digest"), CodeExpiresAt: now.Add(time.Minute), Now: now,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateAuthRequest(ctx, storage.AuthRequest{ID: "r1", ClientID: "c1", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); !errors.Is(err, storage.ErrAlreadyExists) {
+		t.Fatalf("CreateAuthRequest with a taken ID: %v, want ErrAlreadyExists", err)
+	}
+	if err := s.CreateAuthRequest(ctx, storage.AuthRequest{ID: "r2", ClientID: "nope", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("CreateAuthRequest for an unknown client: %v, want ErrNotFound", err)
+	}
+	v, err := postgres.SynchronousCommit(s)
+	if err != nil || v != before || v == "off" {
+		t.Fatalf("synchronous_commit after the login's writes = %q (%v), want %q as before", v, err, before)
+	}
+}

@@ -8,6 +8,15 @@
 // concurrent callers exactly one sees the row. Writes that must be atomic
 // are one statement (data-modifying CTEs) or one transaction.
 //
+// Durability: the two writes of a login before its code is redeemed —
+// the new authorization request and the completed login — commit with
+// synchronous_commit off (asyncCommit): they do not wait for their WAL to
+// reach disk. Losing them in a database crash only fails logins in
+// progress, and nothing that depends on them can outlive them: the code
+// redemption that issues tokens commits synchronously, which flushes the
+// WAL up to its own commit record and so everything committed before it.
+// Every other write waits for its flush.
+//
 // The schema lives in package migrations (migrations/postgres) and is
 // applied by Store.Migrate. Tables are created unqualified, so the schema
 // is chosen by the connection's search_path (search_path=… in the URL).
