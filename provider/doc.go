@@ -102,7 +102,8 @@
 //     authenticates it (client_secret_basic or client_secret_post,
 //     SHA-256 digests compared in constant time; failure is
 //     invalid_client, 401; public clients send only client_id).
-//     server.CodeExchange loads the request by code digest, checks
+//     server.CodeExchange loads the request by code digest (a code this
+//     process issued from memory, issuedcodes.go; otherwise from storage), checks
 //     client, redirect_uri and PKCE, and calls op.CreateTokenResponse.
 //     op asks opStorage for tokens: storage.RedeemAuthCode deletes the
 //     request with its code and stores the access token (and, with

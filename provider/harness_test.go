@@ -133,6 +133,11 @@ func (s *countingStore) CompleteLogin(ctx context.Context, c storage.LoginComple
 	return s.Storage.CompleteLogin(ctx, c)
 }
 
+func (s *countingStore) GetAuthRequestByCode(ctx context.Context, h []byte, now time.Time) (storage.AuthRequest, error) {
+	s.noteRead("GetAuthRequestByCode")
+	return s.Storage.GetAuthRequestByCode(ctx, h, now)
+}
+
 func (s *countingStore) GetAuthRequest(ctx context.Context, id string) (storage.AuthRequest, error) {
 	s.noteRead("GetAuthRequest")
 	return s.Storage.GetAuthRequest(ctx, id)

@@ -252,6 +252,7 @@ func (p *Provider) finishLogin(w http.ResponseWriter, r *http.Request, f Finish,
 		return
 	}
 	p.logger(ctx).InfoContext(ctx, "login completed", "auth_request_id", ar.ID, "client_id", ar.ClientID, "sso", reuse != nil)
+	p.codes.put(ar, p.now())
 	http.SetCookie(w, cookie)
 	w.Header().Set("Cache-Control", "no-store")
 	p.reply(w, r, replyTo{redirectURI: ar.RedirectURI, responseMode: ar.ResponseMode, state: ar.State},

@@ -93,12 +93,15 @@ type Provider struct {
 	issuer     string
 	issuerPath string // "" or "/path", the prefix every route is under
 	store      storage.Storage
-	log        *slog.Logger
-	now        func() time.Time
-	keys       *KeyManager
-	cookies    *securecookie.SecureCookie
-	op         op.OpenIDProvider
-	server     *server
+	// codes holds the requests of the codes this process issued until
+	// they are presented (issuedcodes.go).
+	codes   issuedCodes
+	log     *slog.Logger
+	now     func() time.Time
+	keys    *KeyManager
+	cookies *securecookie.SecureCookie
+	op      op.OpenIDProvider
+	server  *server
 	// tokenLifetimeCap bounds every signed token's lifetime to what key
 	// rotation keeps verifiable.
 	tokenLifetimeCap time.Duration

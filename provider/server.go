@@ -107,7 +107,7 @@ type tokenResponse struct {
 // CodeExchange redeems an authorization code. The code is consumed in the
 // transaction that stores the tokens (storage.RedeemAuthCode).
 func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.AccessTokenRequest]) (*op.Response, error) {
-	stored, err := s.p.store.GetAuthRequestByCode(ctx, digest(r.Data.Code), s.p.now())
+	stored, err := s.p.codeRequest(ctx, digest(r.Data.Code))
 	if err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
 			return nil, oidc.ErrInvalidGrant().WithDescription("code is invalid, expired or already used")
@@ -129,6 +129,17 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 		return nil, err
 	}
 	return op.NewResponse(tokenResponse{AccessTokenResponse: resp, SessionState: stored.SessionID}), nil
+}
+
+// codeRequest loads the completed request of a code digest: from the
+// codes this process issued (issuedCodes), else from storage. Either way
+// the code is consumed only by the redemption (Provider.redeem).
+func (p *Provider) codeRequest(ctx context.Context, codeHash []byte) (storage.AuthRequest, error) {
+	now := p.now()
+	if r, ok := p.codes.take(codeHash, now); ok {
+		return r, nil
+	}
+	return p.store.GetAuthRequestByCode(ctx, codeHash, now)
 }
 
 // checkPKCE enforces RFC 7636 with S256: a request that carried a
