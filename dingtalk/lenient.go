@@ -26,12 +26,27 @@ import (
 //
 // Decode errors name the field path and JSON type, never a value.
 func decodeLenient(data []byte, v any) error {
+	tree, err := parseTree(data)
+	if err != nil {
+		return err
+	}
+	return assignTree(tree, v)
+}
+
+// parseTree parses one JSON value, keeping numbers as json.Number, for
+// assignTree. A reply parsed once can be assigned to several targets.
+func parseTree(data []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var tree any
 	if err := dec.Decode(&tree); err != nil {
-		return err
+		return nil, err
 	}
+	return tree, nil
+}
+
+// assignTree decodes a parsed tree into v as decodeLenient does.
+func assignTree(tree any, v any) error {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return errors.New("decode into non-pointer")
@@ -147,9 +162,9 @@ func assignStruct(dst reflect.Value, obj map[string]any, path string) error {
 			if folded == nil {
 				folded, squashed = foldKeys(obj)
 			}
-			v, ok = folded[strings.ToLower(f.name)]
+			v, ok = folded[f.lower]
 			if !ok {
-				v, ok = squashed[squash(f.name)]
+				v, ok = squashed[f.squashed]
 			}
 		}
 		if !ok {
@@ -193,6 +208,9 @@ func squash(s string) string { return strings.ReplaceAll(strings.ToLower(s), "_"
 type fieldInfo struct {
 	index int
 	name  string
+	// lower and squashed are name lower-cased, and lower-cased without
+	// underscores, for the case- and underscore-blind matches.
+	lower, squashed string
 }
 
 var fieldCache sync.Map // reflect.Type → []fieldInfo
@@ -217,7 +235,7 @@ func structFields(t reflect.Type) []fieldInfo {
 				name = tagName
 			}
 		}
-		fs = append(fs, fieldInfo{index: i, name: name})
+		fs = append(fs, fieldInfo{index: i, name: name, lower: strings.ToLower(name), squashed: squash(name)})
 	}
 	fieldCache.Store(t, fs)
 	return fs
