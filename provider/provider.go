@@ -14,7 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gorilla/securecookie"
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
 
@@ -99,7 +98,7 @@ type Provider struct {
 	log     *slog.Logger
 	now     func() time.Time
 	keys    *KeyManager
-	cookies *securecookie.SecureCookie
+	cookies *CookieCodec
 	op      op.OpenIDProvider
 	server  *server
 	// tokenLifetimeCap bounds every signed token's lifetime to what key
@@ -157,8 +156,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	if err := keys.maintain(ctx); err != nil {
 		return nil, fmt.Errorf("provider: signing keys: %w", err)
 	}
-	p.cookies = securecookie.New(cfg.CookieHashKey, cfg.CookieBlockKey)
-	p.cookies.MaxAge(int(cfg.SessionTTL.Seconds()))
+	p.cookies = NewCookieCodec(cfg.CookieHashKey, cfg.CookieBlockKey, int(cfg.SessionTTL.Seconds()))
 
 	cryptoKey, err := hkdf.Key(sha256.New, cfg.KeyEncryptionKey, nil, "dingbridge access token key", 32)
 	if err != nil {

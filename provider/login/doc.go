@@ -48,7 +48,7 @@
 // # State
 //
 // Every redirect to DingTalk and every page that posts back carries a
-// random state (192 bits). A securecookie named dbstate_<12 hex digits of
+// random state (192 bits). A securecookie (JSON, provider.CookieCodec) named dbstate_<12 hex digits of
 // its SHA-256> (so parallel tabs keep their own) binds it to the
 // authorization request (or the entry's client), the flow, the corp and
 // the DingTalk app; HttpOnly, SameSite=Lax, Secure unless Insecure, path

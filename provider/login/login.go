@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/gorilla/securecookie"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/dingbridge/dingbridge/dingtalk"
@@ -89,7 +88,7 @@ type Login struct {
 	p          *provider.Provider
 	res        *resolve.Resolver
 	dt         *dingtalk.Client
-	cookies    *securecookie.SecureCookie
+	cookies    *provider.CookieCodec
 	issuer     string
 	cookiePath string
 	log        *slog.Logger
@@ -153,7 +152,7 @@ func New(cfg Config) (*Login, error) {
 		p:          cfg.Provider,
 		res:        cfg.Resolver,
 		dt:         cfg.DingTalk,
-		cookies:    securecookie.New(cfg.CookieHashKey, cfg.CookieBlockKey),
+		cookies:    provider.NewCookieCodec(cfg.CookieHashKey, cfg.CookieBlockKey, int(stateTTL.Seconds())),
 		issuer:     issuer,
 		cookiePath: u.EscapedPath(),
 		log:        cfg.Logger,
@@ -162,7 +161,6 @@ func New(cfg Config) (*Login, error) {
 	if l.cookiePath == "" {
 		l.cookiePath = "/"
 	}
-	l.cookies.MaxAge(int(stateTTL.Seconds()))
 	l.mux = l.routes()
 	return l, nil
 }
