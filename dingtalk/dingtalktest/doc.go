@@ -41,7 +41,8 @@
 //
 // In tests, NewServer starts the simulator on loopback with DemoDirectory
 // (or WithDirectory); point every DingTalk base URL at Server.URL. Tests
-// steer it with AddUser, AddApp, IssueCode, SetSuiteTicket, SetClientUser,
-// SetNow or WithClock, ExpireTokens, Fail and Calls. Setup mistakes panic.
+// steer it with AddUser, RemoveUser, AddApp, IssueCode, SetSuiteTicket,
+// SetClientUser, SetNow or WithClock, ExpireTokens, Fail and Calls. Setup
+// mistakes panic.
 // For a standalone simulator, mount NewSimulator(dir) on any listener.
 package dingtalktest

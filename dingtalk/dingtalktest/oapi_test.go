@@ -184,6 +184,31 @@ func TestGetByUnionID(t *testing.T) {
 	wantOAPI(t, topapi(t, srv, "/topapi/user/getbyunionid", tok2, map[string]string{"unionid": "Zs3nGkT8pQ2wXc5vBn7mLa9dFiEiE"}), 60121)
 }
 
+// A removed member is gone from E8 and E9 in that corp only; a new member
+// may take the userid over.
+func TestRemoveUser(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	tok := demoToken(t, srv)
+	tok2 := appToken(t, srv, dingtalktest.DemoApp2Key, dingtalktest.DemoApp2Secret)
+	srv.RemoveUser(dingtalktest.DemoCorpID, "alice.wang")
+	wantOAPI(t, topapi(t, srv, "/topapi/v2/user/get", tok, map[string]string{"userid": "alice.wang"}), 60121)
+	wantOAPI(t, topapi(t, srv, "/topapi/user/getbyunionid", tok, map[string]string{"unionid": dingtalktest.DemoSharedUnionID}), 60121)
+	wantOAPI(t, topapi(t, srv, "/topapi/user/getbyunionid", tok2, map[string]string{"unionid": dingtalktest.DemoSharedUnionID}), 0)
+
+	srv.AddUser(dingtalktest.User{CorpID: dingtalktest.DemoCorpID, UserID: "alice.wang", UnionID: "someoneelse", Name: "Other"})
+	r := topapi(t, srv, "/topapi/v2/user/get", tok, map[string]string{"userid": "alice.wang"})
+	if r.str("result", "unionid") != "someoneelse" || r.str("result", "name") != "Other" {
+		t.Errorf("E8 after the userid was taken over = %s", r.raw)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("RemoveUser of an unknown user did not panic")
+		}
+	}()
+	srv.RemoveUser(dingtalktest.DemoCorp2ID, "alice.wang")
+}
+
 func TestDepartments(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t)

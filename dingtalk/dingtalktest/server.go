@@ -210,6 +210,21 @@ func (s *Simulator) AddUser(u User) User {
 	return u
 }
 
+// RemoveUser removes the member userID from corpID, as when they leave the
+// organisation: E8 and E9 no longer find them (60121). Their membership of
+// other corps stays. An unknown user panics.
+func (s *Simulator) RemoveUser(corpID, userID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.dir.clone()
+	i := slices.IndexFunc(d.Users, func(u User) bool { return u.CorpID == corpID && u.UserID == userID })
+	if i < 0 {
+		panic(fmt.Sprintf("dingtalktest: RemoveUser: no user %q in corp %q", userID, corpID))
+	}
+	d.Users = slices.Delete(d.Users, i, i+1)
+	s.mustApply(d)
+}
+
 // AddApp adds a corp-internal app; its corp must exist.
 func (s *Simulator) AddApp(a App) {
 	s.mu.Lock()

@@ -16,14 +16,22 @@
 // the class with errors.Is(err, dingtalk.KindCodeInvalid) and friends),
 // wrapped with the flow ("resolve workspace: …").
 //
-//	Flow          Method       DingTalk calls, warm token and department cache  warm cold  AMR
-//	new OAuth2    QR           E2 → E3 → E9 → E8                                   4    8  oauth2
-//	legacy sns    SNS          E12 → E9 → E8                                       3    7  sns
-//	workspace     Workspace    E7 → E8                                             2    6  workspace
-//	mini program  MiniProgram  E7 → E8                                             2    6  mini_program
-//	admin SSO     Admin        E16 (or E15) → E8                                   2    7  admin_console
+//	Flow          Method       DingTalk calls, warm caches, returning person  warm first cold  AMR
+//	new OAuth2    QR           E2 → E3 → E8                                      3     4    8  oauth2
+//	legacy sns    SNS          E12 → E8                                          2     3    7  sns
+//	workspace     Workspace    E7 → E8                                           2     2    6  workspace
+//	mini program  MiniProgram  E7 → E8                                           2     2    6  mini_program
+//	admin SSO     Admin        E16 (or E15) → E8                                 2     2    7  admin_console
 //
-// A cold cache adds the token fetches (app or suite corp token, SSO token,
+// Warm means tokens and departments cached and a person this Resolver has
+// already mapped into the corp. QR and SNS learn the userid through E9
+// (getbyunionid); a Resolver remembers in memory, for up to 10 000 people
+// (starting over when full), the userid E9 gave for a (corp, unionid) once
+// E8 confirmed it, and the person's next login reads E8 with it directly,
+// keeping the reply only when it carries the same unionid (see Identity).
+// Nothing of it is stored. The first column is a person the Resolver has not
+// mapped yet (after a restart, or on another replica): E9 comes before E8. A
+// cold cache adds the token fetches (app or suite corp token, SSO token,
 // suite token) and one E22 per department on the person's paths not yet
 // cached; E23 is called only when a department on the way cannot be read.
 // The cold column is a person in two departments with three distinct
@@ -39,7 +47,11 @@
 // the unionid, then the userid through E9 in the corp (E2's corpId for
 // scope "openid corpid", else the hint, else the app's corp). A person E9
 // does not find (60121) or finds as an external contact is a non-member:
-// Result.Member is false and the identity is the unionid alone. Admin SSO
+// Result.Member is false and the identity is the unionid alone. A returning
+// person's remembered userid is only a shortcut to the same answer: when E8
+// no longer finds it, finds it outside the app's visible range, or answers
+// with another unionid, it is forgotten and E9 → E8 decide as on a first
+// login; other E8 failures are returned as they are. Admin SSO
 // learns (corpId, userId) and reads E8 with the corp's app token (internal
 // app, or the suite's corp token) to learn the unionid; without such a
 // token the identity is (corp, userId) only — that person's subject then

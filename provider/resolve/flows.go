@@ -43,7 +43,8 @@ type Result struct {
 // QR resolves a new-OAuth2 authCode (E1 callback or DTFrameLogin) issued to
 // clientID (an internal appKey or a suiteKey): E2 → E3, then, when the corp
 // is known (E2's corpId, else corpHint, else the internal app's corp, else
-// the suite's only corp) and served, E9 → E8 → departments.
+// the suite's only corp) and served, E9 → E8 → departments (E8 →
+// departments for a member this Resolver has mapped before; see byUnionID).
 //
 // A person E9 does not find (60121) or finds as an external contact yields
 // Member=false and the unionId identity; the policy decides. A corp that is
@@ -88,10 +89,11 @@ func (r *Resolver) QR(ctx context.Context, clientID, code, corpHint string) (*Re
 }
 
 // SNS resolves a legacy login code (qrconnect, sns_authorize) of the login
-// app appID: E12, then E9 → E8 → departments in the corp: corpHint when
-// set, else the app's only corp; with several corps and no hint, the corps
-// the app covers are tried in configuration order and the first where the
-// person is a member wins.
+// app appID: E12, then E9 → E8 → departments in the corp (E8 → departments
+// for a member mapped before, as in QR): corpHint when set, else the app's
+// only corp; with several corps and no hint, the corps the app covers are
+// tried in configuration order and the first where the person is a member
+// wins.
 func (r *Resolver) SNS(ctx context.Context, appID, code, corpHint string) (*Result, error) {
 	le, ok := r.loginApps[appID]
 	if !ok {
@@ -140,6 +142,14 @@ func (r *Resolver) loginCorps(le *loginEntry) []string {
 
 // byUnionID maps unionID to a member of corpID (E9) and reads the member's
 // profile (E8, departments). base holds what the login call itself said.
+//
+// A member this Resolver has mapped before skips E9: E8 is read with the
+// remembered userid and its reply is used only when it carries the same
+// unionid. When that userid is gone, outside the app's visible range (any
+// not-member error) or answers with another unionid, the entry is forgotten
+// and E9 → E8 run as on a first login, so the result is the one the full
+// path gives. Other E8 errors (throttling, DingTalk or network failures,
+// credentials) are returned as they are, as on the full path.
 func (r *Resolver) byUnionID(ctx context.Context, corpID string, via *suiteEntry, unionID string, base storage.Profile, flow string) (*Result, error) {
 	res := &Result{CorpID: corpID, AMR: []string{AMRDingTalk, flow},
 		Identity: storage.Identity{UnionID: unionID, Profile: base}}
@@ -147,17 +157,40 @@ func (r *Resolver) byUnionID(ctx context.Context, corpID string, via *suiteEntry
 	if cc == nil {
 		return res, nil
 	}
-	u, err := cc.UserIDByUnionID(ctx, unionID)
+	if userID, ok := r.members.get(corpID, unionID); ok {
+		u, err := cc.User(ctx, userID, r.lang)
+		switch {
+		case err == nil && u.UnionID == unionID:
+			if err := r.fillMemberFrom(ctx, res, cc, userID, u, base); err != nil {
+				return nil, err
+			}
+			return res, nil
+		case err == nil || isUserNotFound(err) || errors.Is(err, dingtalk.KindNotMember):
+			r.members.forget(corpID, unionID, userID)
+			r.log.DebugContext(ctx, "resolve: remembered userid no longer confirmed; asking getbyunionid",
+				"corp_id", corpID)
+		default:
+			return nil, err
+		}
+	}
+	m, err := cc.UserIDByUnionID(ctx, unionID)
 	if isUserNotFound(err) {
 		return res, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	if u.ContactType != dingtalk.ContactInternal || u.UserID == "" {
+	if m.ContactType != dingtalk.ContactInternal || m.UserID == "" {
 		return res, nil
 	}
-	if err := r.fillMember(ctx, res, cc, u.UserID, base); err != nil {
+	u, err := cc.User(ctx, m.UserID, r.lang)
+	if err != nil {
+		return nil, err
+	}
+	if u.UnionID == unionID {
+		r.members.put(corpID, unionID, m.UserID)
+	}
+	if err := r.fillMemberFrom(ctx, res, cc, m.UserID, u, base); err != nil {
 		return nil, err
 	}
 	return res, nil

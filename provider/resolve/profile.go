@@ -17,9 +17,15 @@ func (r *Resolver) fillMember(ctx context.Context, res *Result, cc *dingtalk.Cor
 	if err != nil {
 		return err
 	}
+	return r.fillMemberFrom(ctx, res, cc, userID, u, base)
+}
+
+// fillMemberFrom is fillMember with userID's E8 reply u already read.
+func (r *Resolver) fillMemberFrom(ctx context.Context, res *Result, cc *dingtalk.CorpClient, userID string, u *dingtalk.User, base storage.Profile) error {
 	corpID := cc.CorpID()
 	p := profileFromUser(u, base)
 	p.CorpName = firstNonEmpty(r.corpName(corpID), base.CorpName)
+	var err error
 	p.Departments, err = r.departments(ctx, cc, corpID, userID, u.DeptIDList)
 	if err != nil {
 		return err

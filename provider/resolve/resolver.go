@@ -42,6 +42,9 @@ type Resolver struct {
 	lang  string
 	ttl   time.Duration
 	depts deptMemo // departments read from the cache table, until their rows expire
+	// members: the userid of a (corp, unionid) E9 and E8 agreed on, so a
+	// returning member's QR or SNS login skips E9
+	members memberMemo
 
 	corps     map[string]*corpEntry // by corpId
 	sorted    []*corpEntry          // by name, then corpId
