@@ -410,6 +410,7 @@ type SigningKey struct {
 type User struct {
 	Subject   string
 	CreatedAt time.Time
+	// UpdatedAt is when Profile last changed.
 	UpdatedAt time.Time
 	// Profile is the snapshot of the most recent login.
 	Profile Profile

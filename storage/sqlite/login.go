@@ -160,9 +160,13 @@ func insertBinding(ctx context.Context, tx *sql.Tx, id storage.Identity, subject
 	return nil
 }
 
+// updateUserProfile records a login's profile on its user; UpdatedAt moves
+// only when the profile changes.
 func updateUserProfile(ctx context.Context, tx *sql.Tx, subject, profile string, now time.Time) (storage.User, error) {
 	var u storage.User
-	err := tx.QueryRowContext(ctx, `UPDATE users SET profile = ?, updated_at = ? WHERE subject = ?
+	err := tx.QueryRowContext(ctx, `UPDATE users
+		SET updated_at = CASE WHEN profile = ?1 THEN updated_at ELSE ?2 END, profile = ?1
+		WHERE subject = ?3
 		RETURNING subject, profile, created_at, updated_at`, profile, micros(now), subject).
 		Scan(&u.Subject, jsonDest{&u.Profile}, timeDest{&u.CreatedAt}, timeDest{&u.UpdatedAt})
 	if err != nil {

@@ -27,6 +27,7 @@ var loginTests = []test{
 	{"SubjectOnlyDoneRequest", testLoginSubjectDoneRequest},
 	{"ReturningPersonExpiredRequest", testLoginReturningExpiredRequest},
 	{"ConcurrentCompletionsOneWins", testLoginConcurrent},
+	{"UnchangedProfileKeepsUpdatedAt", testLoginUnchangedProfile},
 }
 
 func testLoginNewIdentity(t *testing.T, s storage.Storage) {
@@ -481,4 +482,46 @@ func testLoginConcurrent(t *testing.T, s storage.Storage) {
 	if winners != 1 {
 		t.Errorf("%d of %d concurrent completions succeeded, want exactly 1", winners, n)
 	}
+}
+
+// testLoginUnchangedProfile logs the same person in again with the same
+// profile, with and without an authorization request: the user's
+// UpdatedAt stays; a changed profile moves it.
+func testLoginUnchangedProfile(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	now := wallNow()
+	first := login(t, s, "", "sub-1", "sess-1", now.Add(-2*time.Hour))
+	createClient(t, s, "c1", now)
+
+	again := func(reqID, sessionID string, at time.Time, name string) storage.User {
+		t.Helper()
+		c := storage.LoginCompletion{
+			AuthRequestID: reqID,
+			Identity:      newIdentity("ding-corp-a", "uid-sub-1", "union-sub-1", name),
+			NewSubject:    "sub-unused",
+			Session:       newSession(sessionID, at),
+			Now:           local(at),
+		}
+		if reqID != "" {
+			createAuthRequest(t, s, reqID, "c1", at)
+			c.CodeHash, c.CodeExpiresAt = hash("code-"+reqID), local(at.Add(time.Minute))
+		}
+		u, _, err := s.CompleteLogin(ctx, c)
+		must(t, "CompleteLogin", err)
+		stored, err := s.GetUser(ctx, "sub-1")
+		must(t, "GetUser", err)
+		same(t, "returned user", u, stored)
+		return u
+	}
+	u := again("req-1", "sess-2", now.Add(-time.Hour), "sub-1")
+	same(t, "profile", u.Profile, first.Identity.Profile)
+	same(t, "UpdatedAt after an unchanged login with a request", u.UpdatedAt, first.Now)
+	u = again("", "sess-3", now.Add(-30*time.Minute), "sub-1")
+	same(t, "UpdatedAt after an unchanged login without a request", u.UpdatedAt, first.Now)
+	u = again("req-2", "sess-4", now, "renamed")
+	same(t, "profile after a change", u.Profile, newProfile("renamed"))
+	same(t, "UpdatedAt after a change", u.UpdatedAt, local(now))
+	bindings, err := s.ListBindings(ctx, "sub-1")
+	must(t, "ListBindings", err)
+	same(t, "binding LastLoginAt", bindings[0].LastLoginAt, local(now))
 }
