@@ -55,7 +55,7 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r storage.AuthRequest) er
 		@state, @nonce, @code_challenge, @code_challenge_method, @prompt, @max_age, @login_hint,
 		@id_token_hint_subject, @ui_locales, @acr_values, @params, @created_at, @expires_at,
 		@done, @subject, @session_id, @auth_time, @amr, @code_hash, @code_expires_at)`
-	args := pgx.NamedArgs{
+	args := namedArgs{
 		"id":                    r.ID,
 		"client_id":             r.ClientID,
 		"redirect_uri":          r.RedirectURI,
@@ -95,7 +95,7 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r storage.AuthRequest) er
 // pipeline, which PostgreSQL runs as one implicit transaction. scan, if
 // set, receives the statement's single row (pgx.ErrNoRows when there is
 // none).
-func asyncCommit(ctx context.Context, pool *pgxpool.Pool, sql string, args pgx.NamedArgs, scan func(pgx.Row) error) error {
+func asyncCommit(ctx context.Context, pool *pgxpool.Pool, sql string, args namedArgs, scan func(pgx.Row) error) error {
 	var b pgx.Batch
 	b.Queue(setAsyncCommit)
 	q := b.Queue(sql, args)

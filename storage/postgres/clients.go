@@ -29,8 +29,8 @@ func scanClient(row pgx.CollectableRow) (storage.Client, error) {
 }
 
 // clientArgs names a client's columns for the statements below.
-func clientArgs(c storage.Client) pgx.NamedArgs {
-	return pgx.NamedArgs{
+func clientArgs(c storage.Client) namedArgs {
+	return namedArgs{
 		"id":                        c.ID,
 		"name":                      c.Name,
 		"secret_hash":               c.SecretHash,

@@ -131,12 +131,12 @@ const (
 // also tells an unknown request from an unknown person.
 func (s *Store) completeLoginOnce(ctx context.Context, c storage.LoginCompletion) (storage.User, storage.AuthRequest, error) {
 	var q string
-	var args pgx.NamedArgs
+	var args namedArgs
 	switch id := c.Identity; {
 	case id != nil && id.CorpID != "" && id.UserID != "":
 		q, args = completeByUserIDSQL, bindingArgs(*id, "", c.Now)
 	case id == nil && c.Subject != "":
-		q, args = completeBySubjectSQL, pgx.NamedArgs{"subject": c.Subject}
+		q, args = completeBySubjectSQL, namedArgs{"subject": c.Subject}
 	default:
 		return storage.User{}, storage.AuthRequest{}, pgx.ErrNoRows
 	}
@@ -276,8 +276,8 @@ func addBinding(ctx context.Context, tx pgx.Tx, id storage.Identity, subject str
 	return u, err == nil, err
 }
 
-func bindingArgs(id storage.Identity, subject string, now time.Time) pgx.NamedArgs {
-	return pgx.NamedArgs{
+func bindingArgs(id storage.Identity, subject string, now time.Time) namedArgs {
+	return namedArgs{
 		"corp_id":  id.CorpID,
 		"user_id":  id.UserID,
 		"union_id": id.UnionID,

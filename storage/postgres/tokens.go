@@ -17,9 +17,9 @@ import (
 // there is one. The insert statements cast every parameter because they
 // insert from a SELECT, where Postgres cannot infer parameter types from
 // the target columns.
-func issueArgs(issue storage.TokenIssue) pgx.NamedArgs {
+func issueArgs(issue storage.TokenIssue) namedArgs {
 	a := issue.Access
-	args := pgx.NamedArgs{
+	args := namedArgs{
 		"a_id":         a.ID,
 		"a_client_id":  a.ClientID,
 		"a_subject":    a.Subject,
