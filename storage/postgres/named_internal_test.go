@@ -75,4 +75,3 @@ func placeholderNames(q string) []string {
 	}
 	return names
 }
-
