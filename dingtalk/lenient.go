@@ -155,10 +155,12 @@ func assign(dst reflect.Value, src any, path string) error {
 }
 
 func assignStruct(dst reflect.Value, obj map[string]any, path string) error {
+	info := structFields(dst.Type())
+	fuzzy := info.needsFuzzy(obj)
 	var folded, squashed map[string]any // built on first miss
-	for _, f := range structFields(dst.Type()) {
+	for _, f := range info.fields {
 		v, ok := obj[f.name]
-		if !ok {
+		if !ok && fuzzy {
 			if folded == nil {
 				folded, squashed = foldKeys(obj)
 			}
@@ -213,13 +215,64 @@ type fieldInfo struct {
 	lower, squashed string
 }
 
-var fieldCache sync.Map // reflect.Type → []fieldInfo
+var fieldCache sync.Map // reflect.Type → *structInfo
 
-func structFields(t reflect.Type) []fieldInfo {
-	if fs, ok := fieldCache.Load(t); ok {
-		return fs.([]fieldInfo)
+// structInfo is what assignStruct needs of a struct type.
+type structInfo struct {
+	fields []fieldInfo
+	// exact holds the field names; squashed counts the fields of each
+	// squashed name.
+	exact    map[string]bool
+	squashed map[string]int
+}
+
+// needsFuzzy reports whether a key of obj could match a field other
+// than by its exact name (ignoring case and underscores); when none can,
+// the exact lookups give the same result and the folded indexes of obj
+// are not built.
+func (si *structInfo) needsFuzzy(obj map[string]any) bool {
+	var buf [64]byte
+	for k := range obj {
+		var n int
+		if b, ok := squashASCII(buf[:0], k); ok {
+			n = si.squashed[string(b)]
+		} else {
+			n = si.squashed[squash(k)]
+		}
+		if n == 0 || n == 1 && si.exact[k] {
+			continue
+		}
+		return true
 	}
-	var fs []fieldInfo
+	return false
+}
+
+// squashASCII appends squash(k) to b without allocating when k is ASCII
+// and fits; ok is false otherwise.
+func squashASCII(b []byte, k string) ([]byte, bool) {
+	if len(k) > cap(b) {
+		return nil, false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		switch {
+		case c >= 0x80:
+			return nil, false
+		case c == '_':
+			continue
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b, true
+}
+
+func structFields(t reflect.Type) *structInfo {
+	if si, ok := fieldCache.Load(t); ok {
+		return si.(*structInfo)
+	}
+	si := &structInfo{exact: map[string]bool{}, squashed: map[string]int{}}
 	for i := range t.NumField() {
 		sf := t.Field(i)
 		if !sf.IsExported() {
@@ -235,10 +288,12 @@ func structFields(t reflect.Type) []fieldInfo {
 				name = tagName
 			}
 		}
-		fs = append(fs, fieldInfo{index: i, name: name, lower: strings.ToLower(name), squashed: squash(name)})
+		si.fields = append(si.fields, fieldInfo{index: i, name: name, lower: strings.ToLower(name), squashed: squash(name)})
+		si.exact[name] = true
+		si.squashed[squash(name)]++
 	}
-	fieldCache.Store(t, fs)
-	return fs
+	fieldCache.Store(t, si)
+	return si
 }
 
 func toInt64(src any) (int64, bool) {

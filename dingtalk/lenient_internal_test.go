@@ -56,3 +56,41 @@ func TestDecodeLenientErrorsNameFieldNotValue(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestLenientFuzzyOnlyWhenNeeded checks the shortcut that skips the
+// case- and underscore-blind matching when no key needs it: a key that is
+// one field's exact name still fills another field it folds to, and a
+// reply whose keys are all exact names decodes as before.
+func TestLenientFuzzyOnlyWhenNeeded(t *testing.T) {
+	var two struct {
+		A string `json:"request_id"`
+		B string `json:"requestid"`
+		C string `json:"other"`
+	}
+	if err := decodeLenient([]byte(`{"requestid":"x","other":"o"}`), &two); err != nil {
+		t.Fatal(err)
+	}
+	if two.A != "x" || two.B != "x" || two.C != "o" {
+		t.Errorf("got %+v, want request_id and requestid both x, other o", two)
+	}
+	var exact struct {
+		AccessToken string `json:"accessToken"`
+		ExpireIn    int64  `json:"expireIn"`
+		Missing     string `json:"missing"`
+	}
+	if err := decodeLenient([]byte(`{"accessToken":"t","expireIn":"7200","unrelated":1}`), &exact); err != nil {
+		t.Fatal(err)
+	}
+	if exact.AccessToken != "t" || exact.ExpireIn != 7200 || exact.Missing != "" {
+		t.Errorf("got %+v", exact)
+	}
+	var folded struct {
+		SubCode string `json:"sub_code"`
+	}
+	if err := decodeLenient([]byte(`{"subCode":"s","ÄÖ":1}`), &folded); err != nil {
+		t.Fatal(err)
+	}
+	if folded.SubCode != "s" {
+		t.Errorf("subCode did not fold into sub_code: %+v", folded)
+	}
+}

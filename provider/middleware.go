@@ -72,7 +72,7 @@ func (p *Provider) withRequestID(next http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w}
 		start := time.Now()
 		next.ServeHTTP(rec, r)
-		p.logger(r.Context()).LogAttrs(r.Context(), slog.LevelInfo, "http request",
+		p.log.LogAttrs(r.Context(), slog.LevelInfo, "http request", slog.String("request_id", id),
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
 	})
