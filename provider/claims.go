@@ -25,28 +25,29 @@ func (p *Provider) fillUserinfo(ctx context.Context, info *oidc.UserInfo, subjec
 	if err != nil {
 		return fmt.Errorf("get user: %w", err)
 	}
-	c, err := p.store.GetClient(ctx, clientID)
-	if err != nil {
-		return fmt.Errorf("get client: %w", err)
-	}
 	b, err := p.bindingFor(ctx, subject, sessionID)
 	if err != nil {
 		return err
 	}
-	setClaims(info, u, b, c.Policy, scopes)
-	return nil
+	return p.releaseClaims(ctx, info, u, b, clientID, scopes)
 }
 
 // fillTokenUserinfo is fillUserinfo for an access token read together
 // with its user, bindings and session (storage.GetAccessTokenUser): the
 // claims of the token's scopes, with no further read but the client's.
 func (p *Provider) fillTokenUserinfo(ctx context.Context, info *oidc.UserInfo, tu storage.AccessTokenUser) error {
-	c, err := p.store.GetClient(ctx, tu.Token.ClientID)
+	b := pickBinding(tu.Bindings, tu.SessionFound, tu.SessionCorpID)
+	return p.releaseClaims(ctx, info, tu.User, b, tu.Token.ClientID, tu.Token.Scopes)
+}
+
+// releaseClaims sets the claims of scopes that the policy of the client
+// clientID releases for u and its binding b.
+func (p *Provider) releaseClaims(ctx context.Context, info *oidc.UserInfo, u storage.User, b *storage.Binding, clientID string, scopes []string) error {
+	c, err := p.store.GetClient(ctx, clientID)
 	if err != nil {
 		return fmt.Errorf("get client: %w", err)
 	}
-	b := pickBinding(tu.Bindings, tu.SessionFound, tu.SessionCorpID)
-	setClaims(info, tu.User, b, c.Policy, tu.Token.Scopes)
+	setClaims(info, u, b, c.Policy, scopes)
 	return nil
 }
 

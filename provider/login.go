@@ -270,13 +270,8 @@ func (p *Provider) commitLogin(ctx context.Context, f Finish, reuse *storage.Ses
 	c.AuthRequestID = f.AuthRequestID
 	c.CodeHash = digest(code)
 	c.CodeExpiresAt = now.Add(p.cfg.CodeTTL)
-	u, ar, err := p.store.CompleteLogin(ctx, c)
-	if err != nil {
-		return storage.Session{}, storage.AuthRequest{}, fmt.Errorf("complete login: %w", err)
-	}
-	session := c.Session
-	session.Subject = u.Subject
-	return session, ar, nil
+	session, _, ar, err := p.completeLogin(ctx, c)
+	return session, ar, err
 }
 
 // openSession runs the storage.CompleteLogin transaction of a login that
@@ -284,14 +279,20 @@ func (p *Provider) commitLogin(ctx context.Context, f Finish, reuse *storage.Ses
 // third-party-initiated login): the identity's user and binding and a new
 // session.
 func (p *Provider) openSession(ctx context.Context, f Finish) (storage.Session, storage.User, error) {
-	c := p.loginCompletion(f, nil, p.now().UTC())
-	u, _, err := p.store.CompleteLogin(ctx, c)
+	session, u, _, err := p.completeLogin(ctx, p.loginCompletion(f, nil, p.now().UTC()))
+	return session, u, err
+}
+
+// completeLogin commits c and returns its session with the subject it
+// resolved to, the user and the completed request.
+func (p *Provider) completeLogin(ctx context.Context, c storage.LoginCompletion) (storage.Session, storage.User, storage.AuthRequest, error) {
+	u, ar, err := p.store.CompleteLogin(ctx, c)
 	if err != nil {
-		return storage.Session{}, storage.User{}, fmt.Errorf("complete login: %w", err)
+		return storage.Session{}, storage.User{}, storage.AuthRequest{}, fmt.Errorf("complete login: %w", err)
 	}
 	session := c.Session
 	session.Subject = u.Subject
-	return session, u, nil
+	return session, u, ar, nil
 }
 
 // loginCompletion is what a login writes: a new session unless reuse is
