@@ -60,7 +60,9 @@ type Storage interface {
 
 	// Authorization requests and codes.
 
-	// CreateAuthRequest stores a new pending authorization request.
+	// CreateAuthRequest stores a new authorization request; its
+	// completion and code fields are stored as given (a request stored
+	// Done cannot be completed: a failed login's marker).
 	CreateAuthRequest(ctx context.Context, r AuthRequest) error
 	// GetAuthRequest loads a request that has not expired.
 	GetAuthRequest(ctx context.Context, id string) (AuthRequest, error)
@@ -70,7 +72,8 @@ type Storage interface {
 	// the digest of its authorization code (when CodeHash is set). It
 	// returns the user the login resolved to and the completed request
 	// (zero when AuthRequestID is empty). A request that is unknown,
-	// expired or already done yields ErrNotFound.
+	// expired or already done yields ErrNotFound. With Request set, the
+	// request is inserted completed instead (LoginCompletion.Request).
 	CompleteLogin(ctx context.Context, c LoginCompletion) (User, AuthRequest, error)
 	// SaveAuthCode attaches the digest of an issued authorization code to a
 	// completed, unexpired request.
@@ -298,6 +301,16 @@ type LoginCompletion struct {
 	// AuthRequestID is the request to mark done; empty when the login was
 	// not started by an authorization request (third-party-initiated).
 	AuthRequestID string
+	// Request, when set, is a pending request that was never stored (the
+	// provider keeps pending requests sealed in the browser's URLs and
+	// cookies, not in the database), and AuthRequestID must equal its ID.
+	// CompleteLogin inserts it, done, with the completion's fields and
+	// code, in the same transaction, instead of updating a stored row.
+	// A row with that ID already stored (a completed or failed login of
+	// the same request), a Request whose ExpiresAt is not after Now, or
+	// a client that no longer exists yield ErrNotFound, and nothing is
+	// written, as for a stored request that is done or expired.
+	Request *AuthRequest
 	// Identity, when set, is resolved to a user: a binding with the same
 	// (CorpID, UserID) gives its subject; otherwise a binding with the
 	// same UnionID in the same corp (which gains the UserID), otherwise a
