@@ -30,24 +30,37 @@ func scanAuthRequest(row interface{ Scan(...any) error }) (storage.AuthRequest, 
 	return r, err
 }
 
-// CreateAuthRequest stores a new pending authorization request; the
-// completion and code fields of r are ignored.
-func (s *Store) CreateAuthRequest(ctx context.Context, r storage.AuthRequest) error {
+// authRequestArgs returns the values of every column of r, in the order
+// of authRequestColumns. A nil CodeHash is NULL (the column is UNIQUE).
+func authRequestArgs(r storage.AuthRequest) ([]any, error) {
 	var e encoder
+	var codeHash any
+	if r.CodeHash != nil {
+		codeHash = r.CodeHash
+	}
 	args := []any{
 		r.ID, r.ClientID, r.RedirectURI, e.json(r.Scopes), r.ResponseType, r.ResponseMode,
 		r.State, r.Nonce, r.CodeChallenge, r.CodeChallengeMethod, e.json(r.Prompt), r.MaxAge, r.LoginHint,
 		r.IDTokenHintSubject, e.json(r.UILocales), e.json(r.ACRValues), e.json(r.Params),
 		micros(r.CreatedAt), micros(r.ExpiresAt),
+		r.Done, r.Subject, r.SessionID, micros(r.AuthTime), e.json(r.AMR), codeHash, micros(r.CodeExpiresAt),
 	}
-	if e.err != nil {
-		return fmt.Errorf("create auth request: %w", e.err)
-	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO auth_requests (id, client_id, redirect_uri, scopes,
-			response_type, response_mode, state, nonce, code_challenge, code_challenge_method, prompt,
-			max_age, login_hint, id_token_hint_subject, ui_locales, acr_values, params, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+	return args, e.err
+}
+
+// insertAuthRequestSQL inserts a request from authRequestArgs.
+const insertAuthRequestSQL = `INSERT INTO auth_requests (` + authRequestColumns + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// CreateAuthRequest stores a new authorization request; ErrNotFound if
+// its client does not exist, ErrAlreadyExists if the ID is taken.
+// Completion and code fields of r are stored as given.
+func (s *Store) CreateAuthRequest(ctx context.Context, r storage.AuthRequest) error {
+	args, err := authRequestArgs(r)
 	if err != nil {
+		return fmt.Errorf("create auth request: %w", err)
+	}
+	if _, err := s.db.ExecContext(ctx, insertAuthRequestSQL, args...); err != nil {
 		return fmt.Errorf("create auth request for client %q: %w", r.ClientID, mapErr(err))
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 
 var authRequestTests = []test{
 	{"CreateGet", testAuthRequestCreateGet},
+	{"CreateStoresCompletionFields", testAuthRequestCreateCompleted},
 	{"MaxAgeNilAndZero", testAuthRequestMaxAge},
 	{"CreateDuplicate", testAuthRequestDuplicate},
 	{"GetMissing", testAuthRequestMissing},
@@ -41,6 +42,31 @@ func testAuthRequestCreateGet(t *testing.T, s storage.Storage) {
 	if got.Done || got.Subject != "" || got.SessionID != "" || !got.AuthTime.IsZero() || got.CodeHash != nil || !got.CodeExpiresAt.IsZero() {
 		t.Errorf("new request has completion fields set: %+v", got)
 	}
+}
+
+// testAuthRequestCreateCompleted checks that CreateAuthRequest stores a
+// request's completion and code fields as given: one stored done (a
+// failed login's marker) and one stored done with a code, which
+// GetAuthRequestByCode then finds.
+func testAuthRequestCreateCompleted(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	now := wallNow()
+	createClient(t, s, "c1", now)
+	marker := newAuthRequest("failed", "c1", now)
+	marker.Done = true
+	done := newAuthRequest("done", "c1", now)
+	done.Done, done.Subject, done.SessionID = true, "sub-1", "sess-1"
+	done.AuthTime, done.AMR = local(now.Add(-time.Minute)), []string{"dingtalk", "otp"}
+	done.CodeHash, done.CodeExpiresAt = hash("code-1"), local(now.Add(time.Minute))
+	for _, r := range []storage.AuthRequest{marker, done} {
+		must(t, "CreateAuthRequest "+r.ID, s.CreateAuthRequest(ctx, r))
+		got, err := s.GetAuthRequest(ctx, r.ID)
+		must(t, "GetAuthRequest "+r.ID, err)
+		same(t, "GetAuthRequest "+r.ID, got, r)
+	}
+	got, err := s.GetAuthRequestByCode(ctx, hash("code-1"), now)
+	must(t, "GetAuthRequestByCode", err)
+	same(t, "GetAuthRequestByCode", got, done)
 }
 
 func testAuthRequestMaxAge(t *testing.T, s storage.Storage) {
