@@ -46,44 +46,53 @@ func (a *authRequestScan) value() storage.AuthRequest {
 	return r
 }
 
-// CreateAuthRequest stores a new pending authorization request;
-// ErrNotFound if its client does not exist, ErrAlreadyExists if the ID is
-// taken. Completion and code fields of r are stored as given.
+// authRequestValues names the arguments authRequestArgs gives a
+// request's own columns: the first nineteen of authRequestColumns, in
+// order, up to the completion fields.
+const authRequestValues = `@id, @client_id, @redirect_uri, @scopes, @response_type, @response_mode,
+	@state, @nonce, @code_challenge, @code_challenge_method, @prompt, @max_age, @login_hint,
+	@id_token_hint_subject, @ui_locales, @acr_values, @params, @created_at, @expires_at`
+
+// authRequestArgs sets in args the named arguments of every column of r
+// (authRequestValues, then @done, @subject, @session_id, @auth_time,
+// @amr, @code_hash, @code_expires_at) and returns args.
+func authRequestArgs(args namedArgs, r storage.AuthRequest) namedArgs {
+	args["id"] = r.ID
+	args["client_id"] = r.ClientID
+	args["redirect_uri"] = r.RedirectURI
+	args["scopes"] = r.Scopes
+	args["response_type"] = r.ResponseType
+	args["response_mode"] = r.ResponseMode
+	args["state"] = r.State
+	args["nonce"] = r.Nonce
+	args["code_challenge"] = r.CodeChallenge
+	args["code_challenge_method"] = r.CodeChallengeMethod
+	args["prompt"] = r.Prompt
+	args["max_age"] = r.MaxAge
+	args["login_hint"] = r.LoginHint
+	args["id_token_hint_subject"] = r.IDTokenHintSubject
+	args["ui_locales"] = r.UILocales
+	args["acr_values"] = r.ACRValues
+	args["params"] = r.Params
+	args["created_at"] = ts(r.CreatedAt)
+	args["expires_at"] = ts(r.ExpiresAt)
+	args["done"] = r.Done
+	args["subject"] = r.Subject
+	args["session_id"] = r.SessionID
+	args["auth_time"] = ts(r.AuthTime)
+	args["amr"] = r.AMR
+	args["code_hash"] = r.CodeHash
+	args["code_expires_at"] = ts(r.CodeExpiresAt)
+	return args
+}
+
+// CreateAuthRequest stores a new authorization request; ErrNotFound if
+// its client does not exist, ErrAlreadyExists if the ID is taken.
+// Completion and code fields of r are stored as given.
 func (s *Store) CreateAuthRequest(ctx context.Context, r storage.AuthRequest) error {
-	const q = `INSERT INTO auth_requests (` + authRequestColumns + `) VALUES (
-		@id, @client_id, @redirect_uri, @scopes, @response_type, @response_mode,
-		@state, @nonce, @code_challenge, @code_challenge_method, @prompt, @max_age, @login_hint,
-		@id_token_hint_subject, @ui_locales, @acr_values, @params, @created_at, @expires_at,
+	const q = `INSERT INTO auth_requests (` + authRequestColumns + `) VALUES (` + authRequestValues + `,
 		@done, @subject, @session_id, @auth_time, @amr, @code_hash, @code_expires_at)`
-	args := namedArgs{
-		"id":                    r.ID,
-		"client_id":             r.ClientID,
-		"redirect_uri":          r.RedirectURI,
-		"scopes":                r.Scopes,
-		"response_type":         r.ResponseType,
-		"response_mode":         r.ResponseMode,
-		"state":                 r.State,
-		"nonce":                 r.Nonce,
-		"code_challenge":        r.CodeChallenge,
-		"code_challenge_method": r.CodeChallengeMethod,
-		"prompt":                r.Prompt,
-		"max_age":               r.MaxAge,
-		"login_hint":            r.LoginHint,
-		"id_token_hint_subject": r.IDTokenHintSubject,
-		"ui_locales":            r.UILocales,
-		"acr_values":            r.ACRValues,
-		"params":                r.Params,
-		"created_at":            ts(r.CreatedAt),
-		"expires_at":            ts(r.ExpiresAt),
-		"done":                  r.Done,
-		"subject":               r.Subject,
-		"session_id":            r.SessionID,
-		"auth_time":             ts(r.AuthTime),
-		"amr":                   r.AMR,
-		"code_hash":             r.CodeHash,
-		"code_expires_at":       ts(r.CodeExpiresAt),
-	}
-	if err := asyncCommit(ctx, s.pool, q, args, nil); err != nil {
+	if err := asyncCommit(ctx, s.pool, q, authRequestArgs(make(namedArgs, 26), r), nil); err != nil {
 		return dbErr("create auth request", err)
 	}
 	return nil

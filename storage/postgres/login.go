@@ -14,21 +14,34 @@ import (
 // CompleteLogin commits one successful login in one transaction: it
 // resolves the identity to a user (creating user and binding on a first
 // login), creates or replaces the session, and marks the authorization
-// request done with its code digest. A request that is unknown, expired or
-// already done yields ErrNotFound and nothing is written.
+// request done with its code digest, or, with c.Request set, inserts that
+// pending request done. A request that is unknown, expired or already
+// done, or a pending request whose ID is stored already, whose ExpiresAt
+// is not after c.Now or whose client does not exist yields ErrNotFound
+// and nothing is written.
 //
 // The commit does not wait for the WAL flush (package documentation). A
 // returning person (a binding with the identity's corp and user id
 // exists) and a single sign-on (Subject set) complete in one statement,
-// which is its own transaction (completeLoginOnce); a first login, a login
-// known only by union id, and any case that statement does not match take
-// the general path.
+// which is its own transaction (completeLoginOnce), whether the request
+// is stored or pending; a first login, a login known only by union id,
+// and any case that statement does not match take the general path.
 //
 // Two first logins of the same person at once cannot create two users:
 // the binding is inserted with ON CONFLICT DO NOTHING, which waits for a
 // concurrent insert of the same identity to commit, and the loser re-reads
-// and updates the winner's binding.
+// and updates the winner's binding. Two completions of one pending request
+// cannot both insert it: the request is inserted with ON CONFLICT (id) DO
+// NOTHING, which likewise waits for the first to commit.
 func (s *Store) CompleteLogin(ctx context.Context, c storage.LoginCompletion) (storage.User, storage.AuthRequest, error) {
+	if r := c.Request; r != nil {
+		if r.ID == "" || r.ID != c.AuthRequestID {
+			return storage.User{}, storage.AuthRequest{}, errors.New("postgres: complete login: pending request's ID is empty or not AuthRequestID")
+		}
+		if !r.ExpiresAt.After(c.Now) {
+			return storage.User{}, storage.AuthRequest{}, notFound("complete login: pending request expired")
+		}
+	}
 	if c.AuthRequestID != "" {
 		u, r, err := s.completeLoginOnce(ctx, c)
 		if err == nil {
@@ -61,17 +74,21 @@ func (s *Store) CompleteLogin(ctx context.Context, c storage.LoginCompletion) (s
 	return user, req, nil
 }
 
-// The statements of completeLoginOnce. Each marks the request done first;
-// the binding, user and session are written only when that matched
-// (EXISTS (SELECT 1 FROM ar)), so a request that is gone or done — also
-// one a concurrent completion finished first: the row lock makes the
-// second re-check NOT done — writes nothing.
+// The pieces of the completion statements. completeSet, completeWhere
+// and completeValues are the request's completion as the UPDATE of a
+// stored request and the INSERT of a pending one write it; sessionUpsert
+// and sessionConflict the session.
 const (
-	// completeSet is the part of the request's SET list both share.
+	// completeSet is the part of the request's SET list both update
+	// statements share.
 	completeSet = `done = true, session_id = @session_id, auth_time = @auth_time, amr = @amr,
 		code_hash = @code_hash, code_expires_at = @code_expires_at`
-	// completeWhere selects the request to complete.
+	// completeWhere selects the stored request to complete.
 	completeWhere = `id = @request_id AND NOT done AND expires_at > @now`
+	// completeValues are the values of the completion columns after
+	// done and subject (authRequestColumns' order), as completeSet sets
+	// them.
+	completeValues = `@session_id, @auth_time, @amr, @code_hash, @code_expires_at`
 	// sessionUpsert creates the session or replaces the one with its ID
 	// (single sign-on keeps its session), for the subject in the FROM
 	// item its SELECT names.
@@ -82,6 +99,27 @@ const (
 		auth_time = excluded.auth_time, amr = excluded.amr, corp_id = excluded.corp_id,
 		created_at = excluded.created_at, expires_at = excluded.expires_at`
 
+	// bindingSubject is the subject of the binding of (corp_id,
+	// user_id), bindingExists whether that binding exists.
+	bindingSubject = `(SELECT subject FROM bindings
+			WHERE corp_id = @corp_id AND user_id = @user_id AND user_id <> '')`
+	bindingExists = `EXISTS (SELECT 1 FROM bindings
+			WHERE corp_id = @corp_id AND user_id = @user_id AND user_id <> '')`
+	// userExists is whether the user @subject exists.
+	userExists = `EXISTS (SELECT 1 FROM users WHERE subject = @subject)`
+)
+
+// The statements of completeLoginOnce, each in two forms: complete…SQL
+// marks a stored request done (UPDATE), completePending…SQL inserts the
+// completion's pending request done (INSERT … ON CONFLICT (id) DO
+// NOTHING); the rest of the statement is the same. Each writes the
+// request first, in the CTE ar; the binding, user and session are written
+// only when that matched (EXISTS (SELECT 1 FROM ar)), so a request that is
+// gone or done, or a pending one whose ID is stored, writes nothing. That
+// holds against a concurrent completion of the same request too: the row
+// lock makes the second UPDATE re-check NOT done, and the second INSERT
+// of an ID waits for the first to commit and then inserts nothing.
+var (
 	// completeByUserIDSQL completes a returning person's login: the
 	// binding of (corp_id, user_id) gives the subject and records the
 	// login, as updateIdentityByUserID does. The user's row is written
@@ -89,13 +127,36 @@ const (
 	// only then, on every path), so a returning person with an unchanged
 	// profile costs one row write less; the statement returns the user as
 	// it is after the statement either way.
-	completeByUserIDSQL = `WITH ar AS (
-		UPDATE auth_requests SET ` + completeSet + `,
-			subject = (SELECT subject FROM bindings
-				WHERE corp_id = @corp_id AND user_id = @user_id AND user_id <> '')
-		WHERE ` + completeWhere + ` AND EXISTS (SELECT 1 FROM bindings
-			WHERE corp_id = @corp_id AND user_id = @user_id AND user_id <> '')
-		RETURNING ` + authRequestColumns + `
+	completeByUserIDSQL        = completeByUserID(false)
+	completePendingByUserIDSQL = completeByUserID(true)
+	// completeBySubjectSQL completes a login of an existing user
+	// (single sign-on).
+	completeBySubjectSQL        = completeBySubject(false)
+	completePendingBySubjectSQL = completeBySubject(true)
+)
+
+// completeRequest is the statement of the CTE ar: the stored request
+// @request_id marked done (pending false) or the pending request of
+// authRequestValues inserted done, for the subject the SQL expression
+// subject gives, when the condition guard holds. Either returns the
+// request's authRequestColumns, or no row.
+func completeRequest(pending bool, subject, guard string) string {
+	if pending {
+		return `INSERT INTO auth_requests (` + authRequestColumns + `)
+		SELECT ` + authRequestValues + `,
+			true, ` + subject + `, ` + completeValues + `
+		WHERE ` + guard + `
+		ON CONFLICT (id) DO NOTHING
+		RETURNING ` + authRequestColumns
+	}
+	return `UPDATE auth_requests SET ` + completeSet + `, subject = ` + subject + `
+		WHERE ` + completeWhere + ` AND ` + guard + `
+		RETURNING ` + authRequestColumns
+}
+
+func completeByUserID(pending bool) string {
+	return `WITH ar AS (
+		` + completeRequest(pending, bindingSubject, bindingExists) + `
 	), b AS (
 		UPDATE bindings SET ` + loginSet + `
 		WHERE corp_id = @corp_id AND user_id = @user_id AND user_id <> ''
@@ -110,19 +171,17 @@ const (
 	)
 	SELECT ar.*, users.subject, @profile::jsonb, users.created_at, COALESCE(u.updated_at, users.updated_at)
 	FROM ar, b JOIN users ON users.subject = b.subject LEFT JOIN u ON true`
+}
 
-	// completeBySubjectSQL completes a login of an existing user
-	// (single sign-on).
-	completeBySubjectSQL = `WITH ar AS (
-		UPDATE auth_requests SET ` + completeSet + `, subject = @subject
-		WHERE ` + completeWhere + ` AND EXISTS (SELECT 1 FROM users WHERE subject = @subject)
-		RETURNING ` + authRequestColumns + `
+func completeBySubject(pending bool) string {
+	return `WITH ar AS (
+		` + completeRequest(pending, "@subject", userExists) + `
 	), s AS (
 		` + sessionUpsert + ` FROM ar` + sessionConflict + `
 	)
 	SELECT ar.*, users.subject, users.profile, users.created_at, users.updated_at
 	FROM ar, users WHERE users.subject = @subject`
-)
+}
 
 // completeLoginOnce completes the login in one statement when the person
 // is known by the completion's keys: an identity with corp and user id
@@ -130,33 +189,44 @@ const (
 // apply or wrote nothing; the caller then takes the general path, which
 // also tells an unknown request from an unknown person.
 func (s *Store) completeLoginOnce(ctx context.Context, c storage.LoginCompletion) (storage.User, storage.AuthRequest, error) {
-	var q string
-	var args namedArgs
-	switch id := c.Identity; {
-	case id != nil && id.CorpID != "" && id.UserID != "":
-		q, args = completeByUserIDSQL, bindingArgs(*id, "", c.Now)
-	case id == nil && c.Subject != "":
-		q, args = completeBySubjectSQL, namedArgs{"subject": c.Subject}
+	pending := c.Request != nil
+	var (
+		q     string
+		byID  bool
+		ident = c.Identity
+	)
+	switch {
+	case ident != nil && ident.CorpID != "" && ident.UserID != "":
+		q, byID = completeByUserIDSQL, true
+		if pending {
+			q = completePendingByUserIDSQL
+		}
+	case ident == nil && c.Subject != "":
+		q = completeBySubjectSQL
+		if pending {
+			q = completePendingBySubjectSQL
+		}
 	default:
 		return storage.User{}, storage.AuthRequest{}, pgx.ErrNoRows
 	}
-	se := c.Session
-	for k, v := range map[string]any{
-		"request_id":         c.AuthRequestID,
-		"now":                ts(c.Now),
-		"session_id":         se.ID,
-		"auth_time":          ts(c.AuthTime),
-		"amr":                c.AMR,
-		"code_hash":          c.CodeHash,
-		"code_expires_at":    ts(c.CodeExpiresAt),
-		"session_auth_time":  ts(se.AuthTime),
-		"session_amr":        se.AMR,
-		"session_corp_id":    se.CorpID,
-		"session_created_at": ts(se.CreatedAt),
-		"session_expires_at": ts(se.ExpiresAt),
-	} {
-		args[k] = v
+	args := make(namedArgs, 48)
+	if pending {
+		authRequestArgs(args, *c.Request)
 	}
+	if byID {
+		putBindingArgs(args, *ident, "", c.Now)
+	} else {
+		args["subject"] = c.Subject
+	}
+	completionArgs(args, c)
+	se := c.Session
+	args["request_id"] = c.AuthRequestID
+	args["now"] = ts(c.Now)
+	args["session_auth_time"] = ts(se.AuthTime)
+	args["session_amr"] = se.AMR
+	args["session_corp_id"] = se.CorpID
+	args["session_created_at"] = ts(se.CreatedAt)
+	args["session_expires_at"] = ts(se.ExpiresAt)
 	var (
 		a authRequestScan
 		u userScan
@@ -166,6 +236,16 @@ func (s *Store) completeLoginOnce(ctx context.Context, c storage.LoginCompletion
 		return storage.User{}, storage.AuthRequest{}, err
 	}
 	return u.value(), a.value(), nil
+}
+
+// completionArgs sets in args the arguments of completeValues (and
+// completeSet) from c.
+func completionArgs(args namedArgs, c storage.LoginCompletion) {
+	args["session_id"] = c.Session.ID
+	args["auth_time"] = ts(c.AuthTime)
+	args["amr"] = c.AMR
+	args["code_hash"] = c.CodeHash
+	args["code_expires_at"] = ts(c.CodeExpiresAt)
 }
 
 // resolveIdentity returns the user an identity belongs to and records the
@@ -277,14 +357,18 @@ func addBinding(ctx context.Context, tx pgx.Tx, id storage.Identity, subject str
 }
 
 func bindingArgs(id storage.Identity, subject string, now time.Time) namedArgs {
-	return namedArgs{
-		"corp_id":  id.CorpID,
-		"user_id":  id.UserID,
-		"union_id": id.UnionID,
-		"subject":  subject,
-		"profile":  id.Profile,
-		"now":      ts(now),
-	}
+	return putBindingArgs(make(namedArgs, 6), id, subject, now)
+}
+
+// putBindingArgs sets in args what bindingArgs returns, and returns args.
+func putBindingArgs(args namedArgs, id storage.Identity, subject string, now time.Time) namedArgs {
+	args["corp_id"] = id.CorpID
+	args["user_id"] = id.UserID
+	args["union_id"] = id.UnionID
+	args["subject"] = subject
+	args["profile"] = id.Profile
+	args["now"] = ts(now)
+	return args
 }
 
 // userLoginSet is the SET list that records a login's profile on its
@@ -333,10 +417,17 @@ func updateIdentityByUserID(ctx context.Context, tx pgx.Tx, id storage.Identity,
 	return pgx.CollectExactlyOneRow(rows, scanUser)
 }
 
+// insertCompletedSQL inserts the completion's pending request done for
+// @subject (finishLogin); no row when its ID is stored already.
+const insertCompletedSQL = `INSERT INTO auth_requests (` + authRequestColumns + `)
+	VALUES (` + authRequestValues + `, true, @subject, ` + completeValues + `)
+	ON CONFLICT (id) DO NOTHING
+	RETURNING ` + authRequestColumns
+
 // finishLogin creates or replaces the session and marks the request done
-// with its code digest, in one round trip, and returns the request. The
-// transaction commits with synchronous_commit off (package
-// documentation).
+// with its code digest, or inserts the pending request done, in one round
+// trip, and returns the request. The transaction commits with
+// synchronous_commit off (package documentation).
 func finishLogin(ctx context.Context, tx pgx.Tx, c storage.LoginCompletion, subject string) (storage.AuthRequest, error) {
 	const sessionSQL = `INSERT INTO sessions (id, subject, auth_time, amr, corp_id, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)` + sessionConflict
@@ -349,7 +440,13 @@ func finishLogin(ctx context.Context, tx pgx.Tx, c storage.LoginCompletion, subj
 	var batch pgx.Batch
 	batch.Queue(setAsyncCommit)
 	batch.Queue(sessionSQL, se.ID, subject, ts(se.AuthTime), se.AMR, se.CorpID, ts(se.CreatedAt), ts(se.ExpiresAt))
-	if c.AuthRequestID != "" {
+	switch {
+	case c.Request != nil:
+		args := authRequestArgs(make(namedArgs, 26), *c.Request)
+		completionArgs(args, c)
+		args["subject"] = subject
+		batch.Queue(insertCompletedSQL, args)
+	case c.AuthRequestID != "":
 		batch.Queue(requestSQL, c.AuthRequestID, subject, se.ID, ts(c.AuthTime), c.AMR, c.Now,
 			c.CodeHash, ts(c.CodeExpiresAt))
 	}

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -273,6 +274,101 @@ func TestCompleteLoginOneStatement(t *testing.T) {
 	noRows("union id only", err)
 }
 
+// TestCompleteLoginPendingOneStatement is TestCompleteLoginOneStatement
+// for pending requests (LoginCompletion.Request): a returning person and
+// single sign-on insert the request in the one statement; a first login,
+// a request whose ID is stored and a request of an unknown client write
+// nothing there (the last fails on the foreign key, which CompleteLogin
+// reports as ErrNotFound).
+func TestCompleteLoginPendingOneStatement(t *testing.T) {
+	s := postgrestest.New(t)
+	ctx := t.Context()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	must := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	must("CreateClient", s.CreateClient(ctx, storage.Client{ID: "c1", RedirectURIs: []string{"https://rp/cb"}, CreatedAt: now, UpdatedAt: now}))
+	request := func(id, client string) *storage.AuthRequest {
+		return &storage.AuthRequest{
+			ID: id, ClientID: client, RedirectURI: "https://rp/cb", Scopes: []string{"openid"},
+			ResponseType: "code", Params: map[string]string{"corp_id": "corp-a"}, CreatedAt: now, ExpiresAt: now.Add(time.Hour),
+		}
+	}
+	id := storage.Identity{CorpID: "corp-a", UserID: "u1", UnionID: "union-1"}
+	completion := func(req, sess string) storage.LoginCompletion {
+		return storage.LoginCompletion{
+			AuthRequestID: req, Request: request(req, "c1"), Identity: &id, NewSubject: "sub-1", Session: session(sess, now),
+			AuthTime: now, AMR: []string{"qr"}, CodeHash: []byte("digest-" + req), CodeExpiresAt: now.Add(time.Minute), Now: now,
+		}
+	}
+	noRows := func(what string, err error) {
+		t.Helper()
+		if !errors.Is(err, pgx.ErrNoRows) {
+			t.Fatalf("%s: err = %v, want pgx.ErrNoRows (general path)", what, err)
+		}
+	}
+	noSession := func(what, sess string) {
+		t.Helper()
+		if _, err := s.GetSession(ctx, sess, now); !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("%s: fast path wrote session %s: %v", what, sess, err)
+		}
+	}
+
+	_, _, err := postgres.CompleteLoginOnce(s, ctx, completion("first", "s-first"))
+	noRows("first login", err)
+	noSession("first login", "s-first")
+	if _, err := s.GetAuthRequest(ctx, "first"); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("fast path stored the request of a first login: %v", err)
+	}
+	_, r, err := s.CompleteLogin(ctx, completion("first", "s-first"))
+	must("CompleteLogin first", err)
+	if !r.Done || r.Subject != "sub-1" || r.Params["corp_id"] != "corp-a" {
+		t.Fatalf("first login: request %+v", r)
+	}
+
+	u, r, err := postgres.CompleteLoginOnce(s, ctx, completion("again", "s-again"))
+	must("returning person", err)
+	if u.Subject != "sub-1" || r.ID != "again" || r.Subject != "sub-1" || !r.Done || r.SessionID != "s-again" ||
+		string(r.CodeHash) != "digest-again" || r.Params["corp_id"] != "corp-a" {
+		t.Fatalf("returning person: user %q, request %+v", u.Subject, r)
+	}
+	stored, err := s.GetAuthRequest(ctx, "again")
+	must("GetAuthRequest", err)
+	if !reflect.DeepEqual(stored, r) {
+		t.Fatalf("stored request %+v, returned %+v", stored, r)
+	}
+	_, _, err = postgres.CompleteLoginOnce(s, ctx, completion("again", "s-again-2"))
+	noRows("request stored", err)
+	noSession("request stored", "s-again-2")
+
+	c := completion("sso", "s-again")
+	c.Identity, c.Subject = nil, "sub-1"
+	u, r, err = postgres.CompleteLoginOnce(s, ctx, c)
+	must("single sign-on", err)
+	if u.Subject != "sub-1" || r.Subject != "sub-1" || r.SessionID != "s-again" || !r.Done {
+		t.Fatalf("single sign-on: user %q, request %+v", u.Subject, r)
+	}
+	c.Session = session("s-sso-2", now)
+	_, _, err = postgres.CompleteLoginOnce(s, ctx, c)
+	noRows("single sign-on, request stored", err)
+	noSession("single sign-on, request stored", "s-sso-2")
+
+	c = completion("ghost", "s-ghost")
+	c.Request = request("ghost", "nope")
+	_, _, err = postgres.CompleteLoginOnce(s, ctx, c)
+	if err == nil || errors.Is(err, pgx.ErrNoRows) {
+		t.Fatalf("unknown client: err = %v, want the foreign key's", err)
+	}
+	noSession("unknown client", "s-ghost")
+	_, _, err = s.CompleteLogin(ctx, c)
+	if !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("CompleteLogin for an unknown client: err = %v, want ErrNotFound", err)
+	}
+}
+
 // TestAsyncCommitStaysInItsTransaction checks that the writes committing
 // with synchronous_commit off leave the pooled connection as it was: the
 // next transaction on it (a code redemption, say) waits for its flush.
@@ -301,6 +397,22 @@ func TestAsyncCommitStaysInItsTransaction(t *testing.T) {
 	if _, _, err := s.CompleteLogin(ctx, storage.LoginCompletion{
 		AuthRequestID: "r1", Identity: &storage.Identity{CorpID: "corp-a", UserID: "u1"}, NewSubject: "sub-1",
 		Session: session("s1", now), CodeHash: []byte("digest"), CodeExpiresAt: now.Add(time.Minute), Now: now,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// A pending request, completed in one statement and in the general
+	// path's transaction.
+	pending := &storage.AuthRequest{ID: "r3", ClientID: "c1", RedirectURI: "https://rp/cb", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if _, _, err := s.CompleteLogin(ctx, storage.LoginCompletion{
+		AuthRequestID: "r3", Request: pending, Identity: &storage.Identity{CorpID: "corp-a", UserID: "u1"},
+		Session: session("s3", now), CodeHash: []byte("digest-3"), CodeExpiresAt: now.Add(time.Minute), Now: now,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	pending = &storage.AuthRequest{ID: "r4", ClientID: "c1", RedirectURI: "https://rp/cb", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if _, _, err := s.CompleteLogin(ctx, storage.LoginCompletion{
+		AuthRequestID: "r4", Request: pending, Identity: &storage.Identity{CorpID: "corp-a", UserID: "u2"}, NewSubject: "sub-2",
+		Session: session("s4", now), CodeHash: []byte("digest-4"), CodeExpiresAt: now.Add(time.Minute), Now: now,
 	}); err != nil {
 		t.Fatal(err)
 	}

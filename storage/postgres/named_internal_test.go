@@ -15,12 +15,15 @@ import (
 func TestNamedArgsRewriteLikePgx(t *testing.T) {
 	ctx := context.Background()
 	for name, q := range map[string]string{
-		"completeByUserIDSQL":  completeByUserIDSQL,
-		"completeBySubjectSQL": completeBySubjectSQL,
-		"redeemQuery":          redeemQuery,
-		"rotateQuery":          rotateQuery,
-		"createTokensQuery":    createTokensQuery,
-		"quotes and casts":     `SELECT '@not_a_name', @a::jsonb, "@b", @a, @c -- @d` + "\n" + `, @b`,
+		"completeByUserIDSQL":         completeByUserIDSQL,
+		"completeBySubjectSQL":        completeBySubjectSQL,
+		"completePendingByUserIDSQL":  completePendingByUserIDSQL,
+		"completePendingBySubjectSQL": completePendingBySubjectSQL,
+		"insertCompletedSQL":          insertCompletedSQL,
+		"redeemQuery":                 redeemQuery,
+		"rotateQuery":                 rotateQuery,
+		"createTokensQuery":           createTokensQuery,
+		"quotes and casts":            `SELECT '@not_a_name', @a::jsonb, "@b", @a, @c -- @d` + "\n" + `, @b`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			args := namedArgs{}

@@ -8,14 +8,24 @@
 // concurrent callers exactly one sees the row. Writes that must be atomic
 // are one statement (data-modifying CTEs) or one transaction.
 //
-// Durability: the two writes of a login before its code is redeemed —
-// the new authorization request and the completed login — commit with
+// Durability: the writes of a login before its code is redeemed — the
+// new authorization request (CreateAuthRequest) and the completed login
+// (CompleteLogin, which also inserts the request when it was kept
+// pending outside the database, LoginCompletion.Request) — commit with
 // synchronous_commit off (asyncCommit): they do not wait for their WAL to
 // reach disk. Losing them in a database crash only fails logins in
 // progress, and nothing that depends on them can outlive them: the code
 // redemption that issues tokens commits synchronously, which flushes the
 // WAL up to its own commit record and so everything committed before it.
 // Every other write waits for its flush.
+//
+// CompleteLogin of a returning person (known by corp and user id) or of a
+// single sign-on is one statement, one round trip with its SET LOCAL:
+// data-modifying CTEs that mark the stored request done (UPDATE) or
+// insert the pending one done (INSERT … ON CONFLICT (id) DO NOTHING),
+// and only then record the login on the binding and user and write the
+// session. Other logins, and any the statement does not match, take one
+// transaction.
 //
 // The schema lives in package migrations (migrations/postgres) and is
 // applied by Store.Migrate. Tables are created unqualified, so the schema

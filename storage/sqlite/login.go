@@ -13,10 +13,21 @@ import (
 // CompleteLogin commits everything one successful login writes, in one
 // transaction: the identity's user and binding (when Identity is set), the
 // browser session, and the authorization request marked done with its
-// code digest. A request that is unknown, expired or already done yields
-// ErrNotFound and nothing is written. Zero session fields CreatedAt,
-// AuthTime and AMR are taken from the completion.
+// code digest, or, with c.Request set, that pending request inserted done.
+// A request that is unknown, expired or already done, or a pending
+// request whose ID is stored already, whose ExpiresAt is not after c.Now
+// or whose client does not exist yields ErrNotFound and nothing is
+// written. Zero session fields CreatedAt, AuthTime and AMR are taken from
+// the completion.
 func (s *Store) CompleteLogin(ctx context.Context, c storage.LoginCompletion) (storage.User, storage.AuthRequest, error) {
+	if r := c.Request; r != nil {
+		if r.ID == "" || r.ID != c.AuthRequestID {
+			return storage.User{}, storage.AuthRequest{}, errors.New("complete login: pending request's ID is empty or not AuthRequestID")
+		}
+		if !r.ExpiresAt.After(c.Now) {
+			return storage.User{}, storage.AuthRequest{}, fmt.Errorf("complete login: pending request expired: %w", storage.ErrNotFound)
+		}
+	}
 	var (
 		user storage.User
 		req  storage.AuthRequest
@@ -34,34 +45,65 @@ func (s *Store) CompleteLogin(ctx context.Context, c storage.LoginCompletion) (s
 		if err := putSession(ctx, tx, c, user.Subject); err != nil {
 			return err
 		}
-		if c.AuthRequestID == "" {
-			return nil
+		switch {
+		case c.Request != nil:
+			req, err = insertCompleted(ctx, tx, c, user.Subject)
+		case c.AuthRequestID != "":
+			req, err = markDone(ctx, tx, c, user.Subject)
 		}
-		var e encoder
-		amr := e.json(c.AMR)
-		if e.err != nil {
-			return e.err
-		}
-		var codeHash any // NULL unless a code is issued: the column is UNIQUE
-		if c.CodeHash != nil {
-			codeHash = c.CodeHash
-		}
-		req, err = scanAuthRequest(tx.QueryRowContext(ctx, `UPDATE auth_requests
-			SET done = 1, subject = ?, session_id = ?, auth_time = ?, amr = ?,
-				code_hash = ?, code_expires_at = ?
-			WHERE id = ? AND done = 0 AND expires_at > ?
-			RETURNING `+authRequestColumns,
-			user.Subject, c.Session.ID, micros(c.AuthTime), amr, codeHash, micros(c.CodeExpiresAt),
-			c.AuthRequestID, c.Now.UnixMicro()))
-		if err != nil {
-			return fmt.Errorf("mark auth request done: %w", mapErr(err))
-		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return storage.User{}, storage.AuthRequest{}, fmt.Errorf("complete login: %w", err)
 	}
 	return user, req, nil
+}
+
+// markDone marks the stored request c.AuthRequestID done for subject with
+// the completion's fields and code; ErrNotFound if it is unknown, expired
+// or done.
+func markDone(ctx context.Context, tx *sql.Tx, c storage.LoginCompletion, subject string) (storage.AuthRequest, error) {
+	var e encoder
+	amr := e.json(c.AMR)
+	if e.err != nil {
+		return storage.AuthRequest{}, e.err
+	}
+	var codeHash any // NULL unless a code is issued: the column is UNIQUE
+	if c.CodeHash != nil {
+		codeHash = c.CodeHash
+	}
+	req, err := scanAuthRequest(tx.QueryRowContext(ctx, `UPDATE auth_requests
+		SET done = 1, subject = ?, session_id = ?, auth_time = ?, amr = ?,
+			code_hash = ?, code_expires_at = ?
+		WHERE id = ? AND done = 0 AND expires_at > ?
+		RETURNING `+authRequestColumns,
+		subject, c.Session.ID, micros(c.AuthTime), amr, codeHash, micros(c.CodeExpiresAt),
+		c.AuthRequestID, c.Now.UnixMicro()))
+	if err != nil {
+		return storage.AuthRequest{}, fmt.Errorf("mark auth request done: %w", mapErr(err))
+	}
+	return req, nil
+}
+
+// insertCompleted inserts the pending request c.Request done for subject
+// with the completion's fields and code, the values markDone sets;
+// ErrNotFound if a request with its ID is stored or its client does not
+// exist.
+func insertCompleted(ctx context.Context, tx *sql.Tx, c storage.LoginCompletion, subject string) (storage.AuthRequest, error) {
+	r := *c.Request
+	r.Done, r.Subject, r.SessionID, r.AuthTime, r.AMR = true, subject, c.Session.ID, c.AuthTime, c.AMR
+	r.CodeHash, r.CodeExpiresAt = c.CodeHash, c.CodeExpiresAt
+	args, err := authRequestArgs(r)
+	if err != nil {
+		return storage.AuthRequest{}, err
+	}
+	req, err := scanAuthRequest(tx.QueryRowContext(ctx, insertAuthRequestSQL+`
+		ON CONFLICT (id) DO NOTHING
+		RETURNING `+authRequestColumns, args...))
+	if err != nil {
+		return storage.AuthRequest{}, fmt.Errorf("insert completed auth request: %w", mapErr(err))
+	}
+	return req, nil
 }
 
 // putSession creates or replaces the completion's session for subject.

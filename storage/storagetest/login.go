@@ -26,6 +26,16 @@ var loginTests = []test{
 	{"ReturningPersonExpiredRequest", testLoginReturningExpiredRequest},
 	{"ConcurrentCompletionsOneWins", testLoginConcurrent},
 	{"UnchangedProfileKeepsUpdatedAt", testLoginUnchangedProfile},
+	{"PendingFirstLoginInsertsDone", testLoginPendingFirst},
+	{"PendingReturningPerson", testLoginPendingReturning},
+	{"PendingSubjectOnly", testLoginPendingSubject},
+	{"PendingCompletesOnce", testLoginPendingOnce},
+	{"PendingBlockedByStoredRequest", testLoginPendingStoredBlocks},
+	{"PendingExpiredRequest", testLoginPendingExpired},
+	{"PendingUnknownClient", testLoginPendingUnknownClient},
+	{"PendingMismatchedID", testLoginPendingMismatchedID},
+	{"PendingConcurrentCompletionsOneWins", testLoginPendingConcurrent},
+	{"PendingConcurrentFirstLoginsOneWins", testLoginPendingConcurrentFirst},
 }
 
 func testLoginNewIdentity(t *testing.T, s storage.Storage) {
