@@ -29,6 +29,7 @@ func Bench(b *testing.B, newStore func(b *testing.B) storage.Storage, meter CPUM
 		{"GetAuthRequest", benchGetAuthRequest},
 		{"CompleteLogin/returning", benchCompleteLoginReturning},
 		{"CompleteLogin/first", benchCompleteLoginFirst},
+		{"CompleteLogin/pending-returning", benchCompleteLoginPendingReturning},
 		{"SaveAuthCode", benchSaveAuthCode},
 		{"RedeemAuthCode", benchRedeemAuthCode},
 		{"GetAccessToken", benchGetAccessToken},
@@ -117,13 +118,18 @@ func benchIdentity(i int) storage.Identity {
 
 // benchLogin completes request id as person i with session sid.
 func benchLogin(b *testing.B, s storage.Storage, id string, i int, sid string, now time.Time) {
+	_, _, err := s.CompleteLogin(b.Context(), benchCompletion(id, i, sid, now))
+	benchMust(b, "CompleteLogin", err)
+}
+
+// benchCompletion is the completion benchLogin runs.
+func benchCompletion(id string, i int, sid string, now time.Time) storage.LoginCompletion {
 	ident := benchIdentity(i)
-	_, _, err := s.CompleteLogin(b.Context(), storage.LoginCompletion{
+	return storage.LoginCompletion{
 		AuthRequestID: id, Identity: &ident, NewSubject: fmt.Sprintf("sub-%d", i),
 		Session:  storage.Session{ID: sid, AuthTime: now, AMR: []string{"dingtalk"}, CorpID: ident.CorpID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)},
 		AuthTime: now, AMR: []string{"dingtalk"}, Now: now,
-	})
-	benchMust(b, "CompleteLogin", err)
+	}
 }
 
 // benchCodes makes n done requests with codes "<prefix>-code-<i>".
@@ -196,6 +202,30 @@ func benchCompleteLoginReturning(b *testing.B, s storage.Storage, c *cpuClock) {
 	c.start(b)
 	for i, id := range ids {
 		benchLogin(b, s, id, i%16, fmt.Sprintf("ret-sess-%d", i), now)
+	}
+	c.stop(b)
+}
+
+// benchCompleteLoginPendingReturning is benchCompleteLoginReturning for
+// pending requests (LoginCompletion.Request): the request, never stored
+// before, is inserted by the completion.
+func benchCompleteLoginPendingReturning(b *testing.B, s storage.Storage, c *cpuClock) {
+	now := wallNow()
+	benchClient(b, s, now)
+	warm := benchRequests(b, s, "warm", 16, now)
+	for i, id := range warm {
+		benchLogin(b, s, id, i, fmt.Sprintf("warm-sess-%d", i), now)
+	}
+	reqs := make([]storage.AuthRequest, b.N)
+	for i := range reqs {
+		reqs[i] = newAuthRequest(fmt.Sprintf("pend-%d", i), "bench", now)
+	}
+	c.start(b)
+	for i := range reqs {
+		comp := benchCompletion(reqs[i].ID, i%16, fmt.Sprintf("pend-sess-%d", i), now)
+		comp.Request = &reqs[i]
+		_, _, err := s.CompleteLogin(b.Context(), comp)
+		benchMust(b, "CompleteLogin", err)
 	}
 	c.stop(b)
 }
