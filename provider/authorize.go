@@ -122,14 +122,14 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 		}
 		hintSubject = claims.GetSubject()
 	}
-	stored, err := p.createAuthRequest(ctx, req, hintSubject, extraParams(r))
+	held, err := p.holdAuthRequest(ctx, p.newAuthRequest(req, hintSubject, extraParams(r)))
 	if err != nil {
 		p.logger(ctx).ErrorContext(ctx, "store auth request", "err", err, "client_id", c.c.ID)
 		p.replyError(w, r, to, oidc.ErrServerError().WithDescription("the request could not be saved"))
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	p.loginWith(w, r, stored)
+	p.loginWith(w, r, held)
 }
 
 // validateAuthorize checks everything but client and redirect_uri. It
@@ -213,8 +213,9 @@ func extraParams(r *http.Request) map[string]string {
 	return out
 }
 
-// createAuthRequest stores a validated authorization request.
-func (p *Provider) createAuthRequest(ctx context.Context, req *oidc.AuthRequest, hintSubject string, params map[string]string) (storage.AuthRequest, error) {
+// newAuthRequest makes the pending request of a validated authorization
+// request, with a new ID.
+func (p *Provider) newAuthRequest(req *oidc.AuthRequest, hintSubject string, params map[string]string) storage.AuthRequest {
 	now := p.now().UTC()
 	r := storage.AuthRequest{
 		ID:                  randomString(16),
@@ -242,10 +243,7 @@ func (p *Provider) createAuthRequest(ctx context.Context, req *oidc.AuthRequest,
 	for _, t := range req.UILocales {
 		r.UILocales = append(r.UILocales, t.String())
 	}
-	if err := p.store.CreateAuthRequest(ctx, r); err != nil {
-		return storage.AuthRequest{}, fmt.Errorf("create auth request: %w", err)
-	}
-	return r, nil
+	return r
 }
 
 // authorizeCallback serves the authorization callback URL op registers.
@@ -253,17 +251,17 @@ func (p *Provider) createAuthRequest(ctx context.Context, req *oidc.AuthRequest,
 // only a request still waiting for its login comes here: it goes to the
 // login page. A completed one has had its code sent already.
 func (p *Provider) authorizeCallback(w http.ResponseWriter, r *http.Request) {
-	stored, err := p.store.GetAuthRequest(r.Context(), r.URL.Query().Get("id"))
+	held, err := p.loadAuthRequest(r.Context(), r.URL.Query().Get("id"))
 	if err != nil {
 		p.authRequestLoadError(w, r, err)
 		return
 	}
-	if stored.Done {
-		p.errorPage(w, r, http.StatusBadRequest, templates.ErrorExpired, stored.UILocales,
+	if held.Done {
+		p.errorPage(w, r, http.StatusBadRequest, templates.ErrorExpired, held.UILocales,
 			errors.New("authorize callback: request already completed"))
 		return
 	}
-	http.Redirect(w, r, p.loginURL(stored.ID), http.StatusFound)
+	http.Redirect(w, r, p.loginURL(held.Handle), http.StatusFound)
 }
 
 // authRequestLoadError shows the page for an auth request that could not

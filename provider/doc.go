@@ -57,12 +57,17 @@
 //     errors go back to the redirect_uri with error, state and iss:
 //     response_type must be code; unknown scopes are dropped and openid is
 //     required; PKCE must be S256, and public clients (or RequirePKCE) must
-//     send it; a bad id_token_hint is login_required. The request is stored
-//     (storage.CreateAuthRequest — commit 1), with non-standard
-//     parameters kept in Params, and step 2 runs in the same response
-//     (Provider.loginWith): the login page is served at the /authorize
-//     URL. /login?authRequestID=… runs the same step for a stored request
-//     (the login pages' "try again" links).
+//     send it; a bad id_token_hint is login_required. The request, with
+//     non-standard parameters kept in Params, is not stored: its handle
+//     (authRequestID, which the login flows carry in their URLs and
+//     state cookies) is the request sealed with the cookie keys
+//     (authreqs.go), and the database learns of it when its login ends.
+//     Only a request too long to seal is stored now
+//     (storage.CreateAuthRequest) and goes by its ID. Step 2 runs in the
+//     same response (Provider.loginWith): the login page is served at
+//     the /authorize URL. /login?authRequestID=… runs the same step for a
+//     handle (the login pages' "try again" links); once the request is
+//     stored, done, the stored row answers for its handle.
 //  2. Provider.loginWith: if the browser's session cookie
 //     (securecookie, path = issuer path, HttpOnly, SameSite=Lax, Secure
 //     unless Insecure) names a live session that satisfies the request —
@@ -74,8 +79,9 @@
 //     Authenticator that is a SilentAuthenticator and says
 //     CanLoginSilently (inside the DingTalk client: a JSAPI round trip
 //     without a page) gets ServeLogin with "none" in Prompt; any other
-//     prompt=none request is deleted and goes back to the client with
-//     login_required. Everything else is handed to
+//     prompt=none request goes back to the client with login_required
+//     (ended like a failed login, step 3, unless it arrived in this very
+//     response). Everything else is handed to
 //     Authenticator.ServeLogin with a LoginRequest (login_hint,
 //     ui_locales, params, policy, page language). Without an
 //     Authenticator the "no login method configured" page is shown. A
@@ -84,18 +90,21 @@
 //     Provider.FinishLogin. A 256-bit authorization code is made, and one
 //     storage.CompleteLogin transaction resolves the DingTalk identity to
 //     a user (creating it on first login), creates the browser session (a
-//     fresh ID for a fresh login; SSO keeps its session), marks the
-//     request done and stores only the code's SHA-256 (commit 2; on
-//     PostgreSQL a returning person's login and SSO are one statement).
+//     fresh ID for a fresh login; SSO keeps its session), stores the
+//     request done — inserting the sealed request; a row already there
+//     means its login has ended, and the "expired" page is shown — with
+//     only the code's SHA-256 (commit 1; on PostgreSQL a returning
+//     person's login and SSO are one statement).
 //     The session cookie is set and code, state and iss go to the
 //     redirect_uri (query, fragment or form_post) in the same response:
 //     the code reaches only the browser that completed the login. When
 //     someone other than the id_token_hint's subject logged in, the
-//     request and its unsent code are deleted and the client gets
+//     request is stored done without its unsent code and the client gets
 //     login_required instead.
 //     When the login fails or the person is refused or cancels, the
 //     Authenticator calls Provider.FailLogin instead: the request is
-//     deleted and the client gets the OAuth error (access_denied,
+//     stored done without a code (a stored-by-ID request is deleted), so
+//     that it cannot be completed afterwards, and the client gets the OAuth error (access_denied,
 //     login_required, temporarily_unavailable, server_error) with state
 //     and iss, in the request's response mode.
 //  4. The client posts the code to /oauth/token. server.VerifyClient
@@ -109,7 +118,7 @@
 //     request with its code and stores the access token (and, with
 //     offline_access and the refresh_token grant, a refresh token of a
 //     new family) and the session–client link back-channel logout reads
-//     (storage.ListSessionClients) in one transaction (commit 3); a second redemption
+//     (storage.ListSessionClients) in one transaction (commit 2); a second redemption
 //     finds nothing and is invalid_grant. op signs the ID token with the
 //     KeyManager's active key (nonce, at_hash, c_hash, auth_time, amr,
 //     azp, and sid from opStorage.SetUserinfoFromRequest); op's

@@ -104,8 +104,8 @@ func TestFailLogin(t *testing.T) {
 		t.Errorf("refusal sent %v, want access_denied with description, state and iss", q)
 	}
 	id := a.last.Load().AuthRequestID
-	if _, err := e.store.GetAuthRequest(t.Context(), id); err == nil {
-		t.Error("auth request survived FailLogin")
+	if ar, err := e.store.GetAuthRequest(t.Context(), e.p.AuthRequestLogID(id)); err != nil || !ar.Done || ar.CodeHash != nil {
+		t.Errorf("after FailLogin the request is stored as %+v, %v; want done without a code", ar, err)
 	}
 	resp := visit(t, newBrowser(t), e.issuer+"/login?authRequestID="+url.QueryEscape(id))
 	if resp.StatusCode != http.StatusBadRequest {

@@ -266,7 +266,7 @@ func TestFlowCommitsWithoutNewKeys(t *testing.T) {
 		t.Fatal("exchange failed")
 	}
 	got := e.store.reset()
-	want := []string{"CreateAuthRequest", "CompleteLogin", "RedeemAuthCode"}
+	want := []string{"CompleteLogin", "RedeemAuthCode"}
 	if !slices.Equal(got, want) {
 		t.Errorf("writes = %v, want %v", got, want)
 	}

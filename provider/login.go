@@ -80,7 +80,7 @@ type Finish struct {
 // person in without a page; otherwise the Authenticator takes over.
 func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	ar, err := p.store.GetAuthRequest(ctx, r.URL.Query().Get("authRequestID"))
+	ar, err := p.loadAuthRequest(ctx, r.URL.Query().Get("authRequestID"))
 	if err != nil {
 		p.authRequestLoadError(w, r, err)
 		return
@@ -89,9 +89,9 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 }
 
 // loginWith is login for a loaded request: the authorization endpoint
-// calls it with the request it has just stored, sparing the browser a
-// redirect and the database a read.
-func (p *Provider) loginWith(w http.ResponseWriter, r *http.Request, ar storage.AuthRequest) {
+// calls it with the request it has just made, sparing the browser a
+// redirect.
+func (p *Provider) loginWith(w http.ResponseWriter, r *http.Request, ar heldRequest) {
 	ctx := r.Context()
 	if ar.Done {
 		// Its code has been sent to the client already.
@@ -103,13 +103,13 @@ func (p *Provider) loginWith(w http.ResponseWriter, r *http.Request, ar storage.
 		p.authRequestLoadError(w, r, fmt.Errorf("login: client %q: %w", ar.ClientID, err))
 		return
 	}
-	if s, ok := p.currentSession(ctx, r); ok && sessionSatisfies(ar, c, s, p.now()) && p.sessionAdmitted(ctx, c.c.Policy, s) {
-		p.finishLogin(w, r, Finish{AuthRequestID: ar.ID, Subject: s.Subject, AMR: s.AMR, CorpID: s.CorpID}, &s)
+	if s, ok := p.currentSession(ctx, r); ok && sessionSatisfies(ar.AuthRequest, c, s, p.now()) && p.sessionAdmitted(ctx, c.c.Policy, s) {
+		p.finishLogin(w, r, ar, Finish{AuthRequestID: ar.Handle, Subject: s.Subject, AMR: s.AMR, CorpID: s.CorpID}, &s)
 		return
 	}
 	auth := p.authenticator()
 	req := LoginRequest{
-		AuthRequestID:      ar.ID,
+		AuthRequestID:      ar.Handle,
 		ClientID:           ar.ClientID,
 		ClientName:         c.c.Name,
 		Scopes:             ar.Scopes,
@@ -221,7 +221,23 @@ func (p *Provider) FinishLogin(w http.ResponseWriter, r *http.Request, f Finish)
 		p.errorPage(w, r, http.StatusInternalServerError, templates.ErrorInternal, nil, errors.New("finish login: neither identity nor subject"))
 		return
 	}
-	p.finishLogin(w, r, f, nil)
+	ar, err := p.pendingRequest(f.AuthRequestID)
+	if err != nil {
+		p.authRequestLoadError(w, r, err)
+		return
+	}
+	p.finishLogin(w, r, ar, f, nil)
+}
+
+// pendingRequest returns the request a login completes, for FinishLogin:
+// a sealed handle is opened without a read (storage.CompleteLogin finds
+// out whether its login has ended), a stored ID is left to
+// storage.CompleteLogin to look up.
+func (p *Provider) pendingRequest(handle string) (heldRequest, error) {
+	if len(handle) < minSealedHandle {
+		return heldRequest{AuthRequest: storage.AuthRequest{ID: handle}, Handle: handle}, nil
+	}
+	return p.openHandle(handle)
 }
 
 // finishLogin commits the login and answers the authorization request. A
@@ -230,20 +246,21 @@ func (p *Provider) FinishLogin(w http.ResponseWriter, r *http.Request, f Finish)
 // The code reaches only the browser that completed the login: it is made
 // here and sent in this response. A login of someone other than the
 // id_token_hint's subject ends the request with login_required.
-func (p *Provider) finishLogin(w http.ResponseWriter, r *http.Request, f Finish, reuse *storage.Session) {
+func (p *Provider) finishLogin(w http.ResponseWriter, r *http.Request, held heldRequest, f Finish, reuse *storage.Session) {
 	ctx := r.Context()
 	code := newToken()
-	session, ar, err := p.commitLogin(ctx, f, reuse, code)
+	session, ar, err := p.commitLogin(ctx, held, f, reuse, code)
 	if err != nil {
 		p.authRequestLoadError(w, r, err)
 		return
 	}
+	held.AuthRequest, held.unsent = ar, false
 	if ar.IDTokenHintSubject != "" && session.Subject != ar.IDTokenHintSubject {
 		// The client asked for the hint's person (OpenID Connect Core
 		// 3.1.2.1); someone else's login is no answer to it, and their
 		// session cookie is not set for a request made for another. The
 		// request, with its unsent code, is deleted.
-		p.failLogin(w, r, ar, oidc.ErrLoginRequired().WithDescription("the person who logged in is not the one id_token_hint names"))
+		p.failLogin(w, r, held, oidc.ErrLoginRequired().WithDescription("the person who logged in is not the one id_token_hint names"))
 		return
 	}
 	cookie, err := p.sessionCookieFor(session)
@@ -260,18 +277,21 @@ func (p *Provider) finishLogin(w http.ResponseWriter, r *http.Request, f Finish,
 }
 
 // commitLogin runs the storage.CompleteLogin transaction of a login
-// completing f.AuthRequestID with the authorization code code: the
-// identity's user and binding, the session (a new one unless reuse is
-// set), and the request marked done with the code's digest. It returns
-// the session and the completed request.
-func (p *Provider) commitLogin(ctx context.Context, f Finish, reuse *storage.Session, code string) (storage.Session, storage.AuthRequest, error) {
+// completing ar with the authorization code code: the identity's user and
+// binding, the session (a new one unless reuse is set), and the request
+// marked done with the code's digest — inserted so when it was sealed. It
+// returns the session and the completed request.
+func (p *Provider) commitLogin(ctx context.Context, ar heldRequest, f Finish, reuse *storage.Session, code string) (storage.Session, storage.AuthRequest, error) {
 	now := p.now().UTC()
 	c := p.loginCompletion(f, reuse, now)
-	c.AuthRequestID = f.AuthRequestID
+	c.AuthRequestID = ar.ID
+	if ar.Sealed {
+		c.Request = &ar.AuthRequest
+	}
 	c.CodeHash = digest(code)
 	c.CodeExpiresAt = now.Add(p.cfg.CodeTTL)
-	session, _, ar, err := p.completeLogin(ctx, c)
-	return session, ar, err
+	session, _, done, err := p.completeLogin(ctx, c)
+	return session, done, err
 }
 
 // openSession runs the storage.CompleteLogin transaction of a login that
@@ -326,7 +346,7 @@ func (p *Provider) loginCompletion(f Finish, reuse *storage.Session, now time.Ti
 // it for "back to the application" links (access_denied), failed silent
 // logins (login_required) and refusals. A nil e sends server_error.
 func (p *Provider) FailLogin(w http.ResponseWriter, r *http.Request, authRequestID string, e *oidc.Error) {
-	ar, err := p.store.GetAuthRequest(r.Context(), authRequestID)
+	ar, err := p.loadAuthRequest(r.Context(), authRequestID)
 	if err != nil {
 		p.authRequestLoadError(w, r, err)
 		return
@@ -341,12 +361,41 @@ func (p *Provider) FailLogin(w http.ResponseWriter, r *http.Request, authRequest
 	p.failLogin(w, r, ar, e)
 }
 
-// failLogin deletes the request, so it cannot be completed afterwards,
-// and sends e to the client.
-func (p *Provider) failLogin(w http.ResponseWriter, r *http.Request, ar storage.AuthRequest, e *oidc.Error) {
-	if err := p.store.DeleteAuthRequest(r.Context(), ar.ID); err != nil {
-		p.authRequestLoadError(w, r, fmt.Errorf("delete auth request: %w", err))
+// failLogin ends the request, so that it cannot be completed afterwards,
+// and sends e to the client. A stored request is deleted; a sealed one is
+// stored done without a code (replacing its completed row, if any), since
+// its handle still opens until it expires. A handle made in this response
+// has reached no one and needs neither.
+func (p *Provider) failLogin(w http.ResponseWriter, r *http.Request, ar heldRequest, e *oidc.Error) {
+	if err := p.endAuthRequest(r.Context(), ar); err != nil {
+		p.authRequestLoadError(w, r, err)
 		return
 	}
 	p.replyError(w, r, replyTo{redirectURI: ar.RedirectURI, responseMode: ar.ResponseMode, state: ar.State}, e)
+}
+
+// endAuthRequest is failLogin's write.
+func (p *Provider) endAuthRequest(ctx context.Context, ar heldRequest) error {
+	switch {
+	case ar.unsent:
+		return nil
+	case !ar.Sealed || ar.Done:
+		if err := p.store.DeleteAuthRequest(ctx, ar.ID); err != nil {
+			return fmt.Errorf("delete auth request: %w", err)
+		}
+		if !ar.Sealed {
+			return nil
+		}
+	}
+	spent := ar.AuthRequest
+	spent.Done, spent.Subject, spent.SessionID, spent.AuthTime, spent.AMR = true, "", "", time.Time{}, nil
+	spent.CodeHash, spent.CodeExpiresAt = nil, time.Time{}
+	if err := p.store.CreateAuthRequest(ctx, spent); err != nil {
+		if errors.Is(err, storage.ErrAlreadyExists) {
+			// Its login ended meanwhile.
+			return fmt.Errorf("%w: auth request ended concurrently", storage.ErrNotFound)
+		}
+		return fmt.Errorf("store ended auth request: %w", err)
+	}
+	return nil
 }

@@ -30,22 +30,23 @@ var (
 var errUnsupported = errors.New("not supported by this provider")
 
 // CreateAuthRequest stores an authorization request op parsed. The
-// provider's own authorize handler creates requests through
-// Provider.createAuthRequest, which also keeps extra parameters.
+// provider's own authorize handler does not come here: it holds its
+// requests sealed until their logins end (authreqs.go) and keeps extra
+// parameters.
 func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, hintSubject string) (op.AuthRequest, error) {
-	r, err := s.p.createAuthRequest(ctx, req, hintSubject, nil)
-	if err != nil {
-		return nil, err
+	r := s.p.newAuthRequest(req, hintSubject, nil)
+	if err := s.p.store.CreateAuthRequest(ctx, r); err != nil {
+		return nil, fmt.Errorf("create auth request: %w", err)
 	}
 	return &authRequest{r: r}, nil
 }
 
 func (s *opStorage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
-	r, err := s.p.store.GetAuthRequest(ctx, id)
+	h, err := s.p.loadAuthRequest(ctx, id)
 	if err != nil {
-		return nil, fmt.Errorf("get auth request: %w", err)
+		return nil, err
 	}
-	return &authRequest{r: r}, nil
+	return &authRequest{r: h.AuthRequest}, nil
 }
 
 func (s *opStorage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gorilla/securecookie"
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
 
@@ -99,8 +100,11 @@ type Provider struct {
 	now     func() time.Time
 	keys    *KeyManager
 	cookies *CookieCodec
-	op      op.OpenIDProvider
-	server  *server
+	// requests seals pending authorization requests into their handles
+	// (authreqs.go).
+	requests *securecookie.SecureCookie
+	op       op.OpenIDProvider
+	server   *server
 	// tokenLifetimeCap bounds every signed token's lifetime to what key
 	// rotation keeps verifiable.
 	tokenLifetimeCap time.Duration
@@ -157,6 +161,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		return nil, fmt.Errorf("provider: signing keys: %w", err)
 	}
 	p.cookies = NewCookieCodec(cfg.CookieHashKey, cfg.CookieBlockKey, int(cfg.SessionTTL.Seconds()))
+	p.requests = newRequestCodec(cfg.CookieHashKey, cfg.CookieBlockKey, cfg.AuthRequestTTL)
 
 	cryptoKey, err := hkdf.Key(sha256.New, cfg.KeyEncryptionKey, nil, "dingbridge access token key", 32)
 	if err != nil {

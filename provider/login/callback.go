@@ -164,7 +164,7 @@ func (l *Login) fail(w http.ResponseWriter, r *http.Request, pi pageInfo, err er
 		level = l.log.ErrorContext
 	}
 	level(ctx, "dingtalk login failed", "reason", string(rsn), "err", err,
-		"auth_request_id", pi.authRequestID, "client_id", pi.clientID, "silent", pi.silent)
+		"auth_request_id", l.p.AuthRequestLogID(pi.authRequestID), "client_id", pi.clientID, "silent", pi.silent)
 
 	if pi.silent && pi.authRequestID != "" {
 		e := oidc.ErrLoginRequired()
@@ -213,6 +213,6 @@ func (l *Login) cancel(w http.ResponseWriter, r *http.Request) {
 	if !ok || f.oidcError == nil {
 		rsn, f = reasonCancelled, failures[reasonCancelled]
 	}
-	l.log.InfoContext(r.Context(), "login cancelled", "reason", string(rsn), "auth_request_id", q.Get("authRequestID"))
+	l.log.InfoContext(r.Context(), "login cancelled", "reason", string(rsn), "auth_request_id", l.p.AuthRequestLogID(q.Get("authRequestID")))
 	l.p.FailLogin(w, r, q.Get("authRequestID"), f.oidcError().WithDescription("%s", f.what.en))
 }

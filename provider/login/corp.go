@@ -96,7 +96,7 @@ func (l *Login) chooser(w http.ResponseWriter, r *http.Request, pi pageInfo, pol
 		l.fail(w, r, pi, errNoCorps)
 		return
 	}
-	state, err := l.mintState(w, loginState{
+	state, err := l.mintState(w, r, loginState{
 		Flow: flowCorp, AuthRequestID: pi.authRequestID, EntryClientID: pi.entryClientID(),
 		ClientID: pi.clientID, Lang: pi.lang,
 	})

@@ -196,3 +196,36 @@ func TestThrottledDingTalk(t *testing.T) {
 		t.Errorf("RP got %+v", res)
 	}
 }
+
+// TestStateCookiesBounded: a browser that opens many login pages holds at
+// most three state cookies (each carries its request's sealed
+// handle), so its Cookie header stays within what proxies accept; the
+// newest logins still complete and the dropped ones are refused.
+func TestStateCookiesBounded(t *testing.T) {
+	e := newEnv(t, options{})
+	b := newBrowser(t, "")
+	var states []string
+	for range 6 {
+		states = append(states, e.start(b, url.Values{"login_hint": {strings.Repeat("h", 200)}}).attr(t, "data-state"))
+	}
+	u, _ := url.Parse(e.issuer + "/login/dingtalk/callback")
+	n, size := 0, 0
+	for _, c := range b.c.Jar.Cookies(u) {
+		if strings.HasPrefix(c.Name, "dbstate_") {
+			n++
+		}
+		size += len(c.Name) + len(c.Value) + 2
+	}
+	if n != 3 || size > 8<<10 {
+		t.Errorf("after 6 login pages: %d state cookies, Cookie header of %d bytes; want 3 and at most 8 KiB", n, size)
+	}
+	code := func() string {
+		return e.dt.IssueCode(dingtalktest.CodeOAuth, dingtalktest.DemoAppKey, dingtalktest.DemoCorpID, "alice.wang")
+	}
+	if p := e.callback(b, states[0], code()); p.status != http.StatusBadRequest || !strings.Contains(p.body, "no longer valid") {
+		t.Errorf("the oldest, dropped state: status %d\n%s", p.status, p.body)
+	}
+	if res := e.callback(b, states[5], code()).result(t); res.Sub == "" {
+		t.Errorf("the newest state: %+v", res)
+	}
+}

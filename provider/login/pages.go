@@ -50,7 +50,7 @@ func (l *Login) inClient(w http.ResponseWriter, r *http.Request, pi pageInfo, co
 	}
 	if info.InClient == resolve.InClientSNS && info.LoginAppID != "" {
 		st.Flow, st.AppID = flowSNS, info.LoginAppID
-		state, err := l.mintState(w, st)
+		state, err := l.mintState(w, r, st)
 		if err != nil {
 			l.fail(w, r, pi, err)
 			return
@@ -66,7 +66,7 @@ func (l *Login) inClient(w http.ResponseWriter, r *http.Request, pi pageInfo, co
 		return
 	}
 	st.Flow, st.AppID = flowWorkspace, info.ClientID
-	state, err := l.mintState(w, st)
+	state, err := l.mintState(w, r, st)
 	if err != nil {
 		l.fail(w, r, pi, err)
 		return
@@ -119,7 +119,7 @@ func (l *Login) qrPage(w http.ResponseWriter, r *http.Request, pi pageInfo, corp
 		return
 	}
 	loginApp := l.loginApp(corpID, policy)
-	state, err := l.mintState(w, loginState{
+	state, err := l.mintState(w, r, loginState{
 		Flow: flowQR, AuthRequestID: pi.authRequestID, ClientID: pi.clientID,
 		CorpID: corpID, AppID: clientID, LoginAppID: loginApp, Lang: pi.lang,
 	})

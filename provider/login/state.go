@@ -1,6 +1,7 @@
 package login
 
 import (
+	"cmp"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -9,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/dingbridge/dingbridge/templates"
@@ -49,6 +52,8 @@ type loginState struct {
 	Silent     bool
 	Lang       templates.Lang
 	Expires    int64
+	// Minted orders a browser's states (Unix nanoseconds).
+	Minted int64
 }
 
 // entry reports a login started at the workspace entry, which has no
@@ -69,10 +74,21 @@ func stateCookieName(state string) string {
 	return stateCookiePrefix + hex.EncodeToString(sum[:6])
 }
 
+// maxStateCookies bounds the state cookies a browser holds at once. A
+// state cookie carries its authorization request's sealed handle (about
+// 2 KiB with it), and proxies commonly refuse a Cookie header over 8 KiB;
+// a browser that shows a login page while holding as many drops its
+// oldest state, whose page then offers to start again.
+const maxStateCookies = 3
+
 // mintState makes a state for s, sets its cookie and returns the state.
-func (l *Login) mintState(w http.ResponseWriter, s loginState) (string, error) {
+// The browser's oldest state cookies are cleared so that it keeps at most
+// maxStateCookies.
+func (l *Login) mintState(w http.ResponseWriter, r *http.Request, s loginState) (string, error) {
+	l.pruneStates(w, r)
+	now := l.now()
 	s.State = newState()
-	s.Expires = l.now().Add(stateTTL).Unix()
+	s.Expires, s.Minted = now.Add(stateTTL).Unix(), now.UnixNano()
 	name := stateCookieName(s.State)
 	v, err := l.cookies.Encode(name, s)
 	if err != nil {
@@ -97,10 +113,7 @@ func (l *Login) takeState(w http.ResponseWriter, r *http.Request, state string, 
 	if err != nil {
 		return loginState{}, fmt.Errorf("%w: no cookie", errState)
 	}
-	http.SetCookie(w, &http.Cookie{
-		Name: name, Value: "", Path: l.cookiePath, MaxAge: -1,
-		HttpOnly: true, Secure: !l.cfg.Insecure, SameSite: http.SameSiteLaxMode,
-	})
+	l.clearState(w, name)
 	var s loginState
 	if err := l.cookies.Decode(name, c.Value, &s); err != nil {
 		return loginState{}, fmt.Errorf("%w: undecodable cookie", errState)
@@ -117,4 +130,43 @@ func (l *Login) takeState(w http.ResponseWriter, r *http.Request, state string, 
 		}
 	}
 	return loginState{}, fmt.Errorf("%w: flow %q", errState, s.Flow)
+}
+
+// pruneStates clears the state cookies of r beyond the newest
+// maxStateCookies-1 (a cookie that does not decode counts as oldest), to
+// make room for one more.
+func (l *Login) pruneStates(w http.ResponseWriter, r *http.Request) {
+	type held struct {
+		name   string
+		minted int64
+	}
+	var cookies []*http.Cookie
+	for _, c := range r.Cookies() {
+		if strings.HasPrefix(c.Name, stateCookiePrefix) {
+			cookies = append(cookies, c)
+		}
+	}
+	if len(cookies) < maxStateCookies {
+		return
+	}
+	states := make([]held, len(cookies))
+	for i, c := range cookies {
+		states[i] = held{name: c.Name, minted: -1}
+		var s loginState
+		if l.cookies.Decode(c.Name, c.Value, &s) == nil {
+			states[i].minted = s.Minted
+		}
+	}
+	slices.SortFunc(states, func(a, b held) int { return cmp.Compare(b.minted, a.minted) })
+	for _, h := range states[maxStateCookies-1:] {
+		l.clearState(w, h.name)
+	}
+}
+
+// clearState tells the browser to drop the state cookie name.
+func (l *Login) clearState(w http.ResponseWriter, name string) {
+	http.SetCookie(w, &http.Cookie{
+		Name: name, Value: "", Path: l.cookiePath, MaxAge: -1,
+		HttpOnly: true, Secure: !l.cfg.Insecure, SameSite: http.SameSiteLaxMode,
+	})
 }
