@@ -39,7 +39,12 @@ type loginState struct {
 	Flow  string
 	// AuthRequestID is the authorization request the login completes;
 	// empty for the workspace entry, which names EntryClientID instead.
-	AuthRequestID string
+	// The cookie carries it beside the sealed state rather than inside
+	// (a handle is sealed already, and long), bound by HandleSum.
+	AuthRequestID string `json:",omitempty"`
+	// HandleSum is the SHA-256 of AuthRequestID when the cookie carries
+	// it outside the sealed state.
+	HandleSum     []byte `json:",omitempty"`
 	EntryClientID string
 	// ClientID is the client the login is for (policy, page title).
 	ClientID string
@@ -76,7 +81,8 @@ func stateCookieName(state string) string {
 
 // maxStateCookies bounds the state cookies a browser holds at once. A
 // state cookie carries its authorization request's sealed handle (about
-// 2 KiB with it), and proxies commonly refuse a Cookie header over 8 KiB;
+// 1.2 KiB with it, at most 1.6 KiB), and proxies commonly refuse a Cookie
+// header over 8 KiB;
 // a browser that shows a login page while holding as many drops its
 // oldest state, whose page then offers to start again.
 const maxStateCookies = 3
@@ -90,9 +96,17 @@ func (l *Login) mintState(w http.ResponseWriter, r *http.Request, s loginState) 
 	s.State = newState()
 	s.Expires, s.Minted = now.Add(stateTTL).Unix(), now.UnixNano()
 	name := stateCookieName(s.State)
+	handle := s.AuthRequestID
+	if handle != "" {
+		sum := sha256.Sum256([]byte(handle))
+		s.AuthRequestID, s.HandleSum = "", sum[:]
+	}
 	v, err := l.cookies.Encode(name, s)
 	if err != nil {
 		return "", fmt.Errorf("encode state cookie: %w", err)
+	}
+	if handle != "" {
+		v += handleSeparator + handle
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name: name, Value: v, Path: l.cookiePath, MaxAge: int(stateTTL.Seconds()),
@@ -114,9 +128,9 @@ func (l *Login) takeState(w http.ResponseWriter, r *http.Request, state string, 
 		return loginState{}, fmt.Errorf("%w: no cookie", errState)
 	}
 	l.clearState(w, name)
-	var s loginState
-	if err := l.cookies.Decode(name, c.Value, &s); err != nil {
-		return loginState{}, fmt.Errorf("%w: undecodable cookie", errState)
+	s, err := l.openState(name, c.Value)
+	if err != nil {
+		return loginState{}, err
 	}
 	if subtle.ConstantTimeCompare([]byte(s.State), []byte(state)) != 1 {
 		return loginState{}, fmt.Errorf("%w: mismatch", errState)
@@ -152,8 +166,7 @@ func (l *Login) pruneStates(w http.ResponseWriter, r *http.Request) {
 	states := make([]held, len(cookies))
 	for i, c := range cookies {
 		states[i] = held{name: c.Name, minted: -1}
-		var s loginState
-		if l.cookies.Decode(c.Name, c.Value, &s) == nil {
+		if s, err := l.openState(c.Name, c.Value); err == nil {
 			states[i].minted = s.Minted
 		}
 	}
@@ -169,4 +182,27 @@ func (l *Login) clearState(w http.ResponseWriter, name string) {
 		Name: name, Value: "", Path: l.cookiePath, MaxAge: -1,
 		HttpOnly: true, Secure: !l.cfg.Insecure, SameSite: http.SameSiteLaxMode,
 	})
+}
+
+// handleSeparator separates a state cookie's sealed state from the
+// handle it carries; securecookie's output never contains it.
+const handleSeparator = "."
+
+// openState decodes the value of the state cookie name: the sealed state
+// and, after handleSeparator, the authorization request's handle, which
+// must be the one the state names by its digest.
+func (l *Login) openState(name, value string) (loginState, error) {
+	sealed, handle, outside := strings.Cut(value, handleSeparator)
+	var s loginState
+	if err := l.cookies.Decode(name, sealed, &s); err != nil {
+		return loginState{}, fmt.Errorf("%w: undecodable cookie", errState)
+	}
+	if outside || s.HandleSum != nil {
+		sum := sha256.Sum256([]byte(handle))
+		if subtle.ConstantTimeCompare(sum[:], s.HandleSum) != 1 {
+			return loginState{}, fmt.Errorf("%w: handle does not match", errState)
+		}
+		s.AuthRequestID, s.HandleSum = handle, nil
+	}
+	return s, nil
 }
