@@ -18,14 +18,18 @@ import (
 // sharing those keys can continue the login. The database learns of the
 // request when the login ends: storage.CompleteLogin inserts it completed,
 // with its code (LoginCompletion.Request), and a failed login stores it
-// done without a code. A handle whose request is stored is therefore
-// spent: the stored row, not the handle, answers. Until the login ends, a
-// handle is worth what its /authorize URL is: it can be presented again
-// until the request expires.
+// done without a code. The stored row stays until the request expires
+// (the code's redemption only spends the code), so a handle whose request
+// is stored is spent: the stored row, not the handle, answers. Until the
+// login ends, a handle is worth what its /authorize URL is: it can be
+// presented again until the request expires. A replica of an earlier
+// version, which knows only stored IDs, shows such a handle the
+// "expired" page, so a login that crosses versions during an upgrade
+// starts again.
 //
 // A request whose handle would be longer than maxRequestHandle (a long
 // state, many extra parameters) is stored at /authorize instead, and its
-// ID is its handle, as every request's was before.
+// ID is its handle.
 
 // requestHandleName is the name securecookie authenticates handles under,
 // so that no cookie value is accepted as a handle or the reverse.

@@ -94,16 +94,28 @@ func TestSealedRequestEndsOnce(t *testing.T) {
 				t.Fatalf("stored after the login: %+v, %v", stored, err)
 			}
 			// The same browser (single sign-on) and another one cannot
-			// complete it again.
+			// complete it again, before the code is redeemed or after.
 			calls := e.auth.calls.Load()
-			for _, br := range []*http.Client{browser, newBrowser(t)} {
-				resp := visit(t, br, e.issuer+"/login?authRequestID="+url.QueryEscape(handle))
-				if resp.StatusCode != http.StatusBadRequest || resp.Request.URL.Host == rpHost {
-					t.Errorf("second completion: status %d at %s, want the 400 expired page", resp.StatusCode, resp.Request.URL)
+			cannotComplete := func(when string) {
+				t.Helper()
+				for _, br := range []*http.Client{browser, newBrowser(t)} {
+					resp := visit(t, br, e.issuer+"/login?authRequestID="+url.QueryEscape(handle))
+					if resp.StatusCode != http.StatusBadRequest || resp.Request.URL.Host == rpHost {
+						t.Errorf("second completion %s: status %d at %s, want the 400 expired page", when, resp.StatusCode, resp.Request.URL)
+					}
+				}
+				if e.auth.calls.Load() != calls {
+					t.Errorf("the login step ran again for a completed request (%s)", when)
 				}
 			}
-			if e.auth.calls.Load() != calls {
-				t.Error("the login step ran again for a completed request")
+			cannotComplete("before the code is redeemed")
+			if status, body := e.exchange(t, c, true, q.Get("code"), ""); status != http.StatusOK {
+				t.Fatalf("exchange: %d %v", status, body)
+			}
+			cannotComplete("after the code is redeemed")
+			stored, err = e.store.GetAuthRequest(t.Context(), stored.ID)
+			if err != nil || !stored.Done {
+				t.Fatalf("stored after the redemption: %+v, %v", stored, err)
 			}
 			rec := httptest.NewRecorder()
 			e.p.FinishLogin(rec, httptest.NewRequest(http.MethodGet, e.issuer+"/login/x", nil),

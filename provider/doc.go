@@ -114,8 +114,9 @@
 //     server.CodeExchange loads the request by code digest (a code this
 //     process issued from memory, issuedcodes.go; otherwise from storage), checks
 //     client, redirect_uri and PKCE, and calls op.CreateTokenResponse.
-//     op asks opStorage for tokens: storage.RedeemAuthCode deletes the
-//     request with its code and stores the access token (and, with
+//     op asks opStorage for tokens: storage.RedeemAuthCode spends the
+//     code (the request stays, done, until it expires, so that its
+//     handle cannot start it again) and stores the access token (and, with
 //     offline_access and the refresh_token grant, a refresh token of a
 //     new family) and the session–client link back-channel logout reads
 //     (storage.ListSessionClients) in one transaction (commit 2); a second redemption

@@ -17,7 +17,7 @@ const maxIssuedCodes = 1024
 // issued until the code is presented or expires, so that the token
 // endpoint does not read back from storage what the login has just written
 // there. It only saves that read: the redemption in storage
-// (storage.RedeemAuthCode, DELETE … RETURNING) still decides that a code
+// (storage.RedeemAuthCode, UPDATE … RETURNING) still decides that a code
 // is used once, and a code issued by another replica, or presented a
 // second time, is looked up in storage.
 type issuedCodes struct {

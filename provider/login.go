@@ -259,7 +259,7 @@ func (p *Provider) finishLogin(w http.ResponseWriter, r *http.Request, held held
 		// The client asked for the hint's person (OpenID Connect Core
 		// 3.1.2.1); someone else's login is no answer to it, and their
 		// session cookie is not set for a request made for another. The
-		// request, with its unsent code, is deleted.
+		// request is ended without its unsent code.
 		p.failLogin(w, r, held, oidc.ErrLoginRequired().WithDescription("the person who logged in is not the one id_token_hint names"))
 		return
 	}
@@ -342,7 +342,7 @@ func (p *Provider) loginCompletion(f Finish, reuse *storage.Session, now time.Ti
 
 // FailLogin ends an authorization request with an OAuth error sent to the
 // client's redirect_uri (error, error_description, state and iss, in the
-// request's response_mode) and deletes the request. The login flows use
+// request's response_mode) and ends the request (failLogin). The login flows use
 // it for "back to the application" links (access_denied), failed silent
 // logins (login_required) and refusals. A nil e sends server_error.
 func (p *Provider) FailLogin(w http.ResponseWriter, r *http.Request, authRequestID string, e *oidc.Error) {

@@ -41,6 +41,10 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 	return &authRequest{r: r}, nil
 }
 
+// AuthRequestByID loads a request by its handle (authreqs.go): a pending
+// sealed request is returned as it is, not stored. op calls it only from
+// its own authorization callback, which the provider replaces
+// (Provider.authorizeCallback).
 func (s *opStorage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
 	h, err := s.p.loadAuthRequest(ctx, id)
 	if err != nil {
@@ -62,8 +66,9 @@ func (s *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
 }
 
 // DeleteAuthRequest does nothing: op calls it after issuing tokens for a
-// code, and by then storage.RedeemAuthCode has already deleted the request
-// and its code in the transaction that stored the tokens.
+// code, and by then storage.RedeemAuthCode has already spent the code in
+// the transaction that stored the tokens; the request itself stays until
+// it expires (see authreqs.go).
 func (s *opStorage) DeleteAuthRequest(context.Context, string) error { return nil }
 
 func (s *opStorage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {

@@ -14,8 +14,9 @@
 //   - Secrets are never stored in plain: client secrets, authorization codes
 //     and refresh tokens arrive as SHA-256 digests, signing keys arrive
 //     encrypted. Storage does not hash or encrypt anything itself.
-//   - Single use is enforced by the database (DELETE … RETURNING or a
-//     conditional UPDATE), never by read-then-write.
+//   - Single use is enforced by the database (a conditional UPDATE or
+//     DELETE … RETURNING, an INSERT … ON CONFLICT DO NOTHING), never by
+//     read-then-write.
 package storage
 
 import (
@@ -82,10 +83,13 @@ type Storage interface {
 	// digest, if the code has not expired and was not redeemed. It does not
 	// consume the code.
 	GetAuthRequestByCode(ctx context.Context, codeHash []byte, now time.Time) (AuthRequest, error)
-	// RedeemAuthCode atomically deletes the request holding the code digest
-	// and stores the tokens issued for it. Of many concurrent callers with
-	// the same code exactly one succeeds; the others get ErrNotFound, as do
-	// callers with an unknown, expired or redeemed code.
+	// RedeemAuthCode atomically spends the code of the request holding the
+	// code digest and stores the tokens issued for it. The request stays,
+	// done and with no code to redeem, until it expires, so that it
+	// cannot be completed again (LoginCompletion.Request). Of many
+	// concurrent callers with the same code exactly one succeeds; the
+	// others get ErrNotFound, as do callers with an unknown, expired or
+	// redeemed code.
 	RedeemAuthCode(ctx context.Context, codeHash []byte, now time.Time, issue TokenIssue) error
 	// DeleteAuthRequest removes a request; ErrNotFound if it does not exist.
 	DeleteAuthRequest(ctx context.Context, id string) error

@@ -81,8 +81,8 @@ func stateCookieName(state string) string {
 
 // maxStateCookies bounds the state cookies a browser holds at once. A
 // state cookie carries its authorization request's sealed handle (about
-// 1.2 KiB with it, at most 1.6 KiB), and proxies commonly refuse a Cookie
-// header over 8 KiB;
+// 1.5 KiB with it, at most about 1.8 KiB), and proxies commonly refuse a
+// Cookie header over 8 KiB;
 // a browser that shows a login page while holding as many drops its
 // oldest state, whose page then offers to start again.
 const maxStateCookies = 3

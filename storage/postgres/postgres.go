@@ -3,8 +3,8 @@
 //
 // Every method runs hand-written SQL at the default READ COMMITTED
 // isolation. Single use is enforced by the statements themselves: an
-// authorization code is redeemed by DELETE … RETURNING and a refresh token
-// rotated by UPDATE … WHERE rotated_at IS NULL AND revoked_at IS NULL, so of
+// authorization code is redeemed by UPDATE … WHERE code_expires_at > now
+// (its expiry cleared) and a refresh token rotated by UPDATE … WHERE rotated_at IS NULL AND revoked_at IS NULL, so of
 // concurrent callers exactly one sees the row. Writes that must be atomic
 // are one statement (data-modifying CTEs) or one transaction.
 //

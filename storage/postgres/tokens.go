@@ -88,10 +88,12 @@ func issueInserts(source string) string {
 var (
 	// createTokensQuery stores tokens issued without a code.
 	createTokensQuery = `WITH source AS (SELECT 1), ` + issueInserts("source") + ` SELECT 1`
-	// redeemQuery deletes the request holding the code and stores the
-	// tokens only for the row it deleted.
+	// redeemQuery spends the code of the request holding it (its
+	// expiry cleared; the request stays, done, until it expires) and
+	// stores the tokens only for the row it updated. The column it
+	// writes is in no index, so the update can stay on its page.
 	redeemQuery = `WITH redeemed AS (
-		DELETE FROM auth_requests
+		UPDATE auth_requests SET code_expires_at = NULL
 		WHERE code_hash = @code_hash AND done AND code_expires_at > @now
 		RETURNING id
 	), ` + issueInserts("redeemed") + `
@@ -116,8 +118,8 @@ func (s *Store) CreateTokens(ctx context.Context, issue storage.TokenIssue) erro
 	return nil
 }
 
-// RedeemAuthCode deletes the completed request holding the unexpired code
-// digest and stores the issued tokens, in one statement: the DELETE …
+// RedeemAuthCode spends the unexpired code digest of the completed request
+// holding it and stores the issued tokens, in one statement: the UPDATE …
 // RETURNING decides, so of concurrent callers with the same code exactly
 // one inserts tokens; the others, and callers with an unknown, expired or
 // redeemed code, get ErrNotFound.

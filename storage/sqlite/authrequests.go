@@ -103,13 +103,15 @@ func (s *Store) GetAuthRequestByCode(ctx context.Context, codeHash []byte, now t
 	return r, nil
 }
 
-// RedeemAuthCode deletes the request holding the code digest and stores
-// the tokens issued for it, in one transaction. The DELETE … RETURNING is
-// the single-use gate: of concurrent callers only the first finds the row.
+// RedeemAuthCode spends the code of the request holding the code digest
+// (its expiry cleared; the request stays, done, until it expires) and
+// stores the tokens issued for it, in one transaction. The UPDATE …
+// RETURNING is the single-use gate: of concurrent callers only the first
+// finds the row with its code unspent.
 func (s *Store) RedeemAuthCode(ctx context.Context, codeHash []byte, now time.Time, issue storage.TokenIssue) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var id string
-		err := tx.QueryRowContext(ctx, `DELETE FROM auth_requests
+		err := tx.QueryRowContext(ctx, `UPDATE auth_requests SET code_expires_at = NULL
 			WHERE code_hash = ? AND done = 1 AND code_expires_at > ? RETURNING id`,
 			blob(codeHash), now.UnixMicro()).Scan(&id)
 		if err != nil {

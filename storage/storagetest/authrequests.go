@@ -204,8 +204,7 @@ func testRedeemAuthCode(t *testing.T, s storage.Storage) {
 	must(t, "GetRefreshToken", err)
 	same(t, "GetRefreshToken", rt, *issue.Refresh)
 
-	_, err = s.GetAuthRequest(ctx, "r1")
-	wantErr(t, "GetAuthRequest after redeem", err, storage.ErrNotFound)
+	spentRequest(t, s, "r1")
 	_, err = s.GetAuthRequestByCode(ctx, hash("code-1"), now)
 	wantErr(t, "GetAuthRequestByCode after redeem", err, storage.ErrNotFound)
 	err = s.RedeemAuthCode(ctx, hash("code-1"), now, storage.TokenIssue{Access: newAccessToken("at-2", "client-r1", "", "", now)})
@@ -223,8 +222,18 @@ func testRedeemWithoutRefresh(t *testing.T, s storage.Storage) {
 	got, err := s.GetAccessToken(ctx, "at-1", now)
 	must(t, "GetAccessToken", err)
 	same(t, "GetAccessToken", got, at)
-	_, err = s.GetAuthRequest(ctx, "r1")
-	wantErr(t, "GetAuthRequest after redeem", err, storage.ErrNotFound)
+	spentRequest(t, s, "r1")
+}
+
+// spentRequest checks that the request id, its code redeemed, is still
+// stored, done and without a code to redeem.
+func spentRequest(t *testing.T, s storage.Storage, id string) {
+	t.Helper()
+	r, err := s.GetAuthRequest(t.Context(), id)
+	must(t, "GetAuthRequest after redeem", err)
+	if !r.Done || !r.CodeExpiresAt.IsZero() {
+		t.Errorf("request after redeem: done %v, code expires %v; want done, no code expiry", r.Done, r.CodeExpiresAt)
+	}
 }
 
 func testDeleteRequestRemovesCode(t *testing.T, s storage.Storage) {

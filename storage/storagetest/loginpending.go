@@ -124,10 +124,17 @@ func testLoginPendingFirst(t *testing.T, s storage.Storage) {
 	at, err := s.GetAccessToken(ctx, "at-1", now)
 	must(t, "GetAccessToken", err)
 	same(t, "GetAccessToken", at, issue.Access)
-	_, err = s.GetAuthRequest(ctx, "req-1")
-	wantErr(t, "GetAuthRequest after redeem", err, storage.ErrNotFound)
+	spentRequest(t, s, "req-1")
 	err = s.RedeemAuthCode(ctx, hash("code-1"), now, storage.TokenIssue{Access: newAccessToken("at-2", "c1", "", "", now)})
 	wantErr(t, "second RedeemAuthCode", err, storage.ErrNotFound)
+
+	// Its code spent, the request cannot be completed a second time.
+	again := c
+	again.Session.ID, again.CodeHash = "sess-again", hash("code-again")
+	_, _, err = s.CompleteLogin(ctx, again)
+	wantErr(t, "CompleteLogin after redeem", err, storage.ErrNotFound)
+	_, err = s.GetSession(ctx, "sess-again", now)
+	wantErr(t, "session of the refused completion", err, storage.ErrNotFound)
 }
 
 func testLoginPendingReturning(t *testing.T, s storage.Storage) {
