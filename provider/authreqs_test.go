@@ -170,3 +170,38 @@ func TestSealedRequestAcrossReplicas(t *testing.T) {
 		t.Fatalf("completion at replica 2: %v", q)
 	}
 }
+
+// TestInnerIDIsNoHandle: the ID inside a sealed handle, which log lines
+// show, neither continues, cancels nor completes the pending request.
+func TestInnerIDIsNoHandle(t *testing.T) {
+	e, a := newFlowEnv(t, newSQLite(t))
+	a.hold = true
+	c := e.addClient("web", nil)
+	browser := newBrowser(t)
+	if resp := visit(t, browser, e.authorizeURL(c, url.Values{"state": {"s"}})); resp.StatusCode != http.StatusOK {
+		t.Fatalf("authorize: %d", resp.StatusCode)
+	}
+	handle := a.last.Load().AuthRequestID
+	id := e.p.AuthRequestLogID(handle)
+	if id == "" || len(id) >= minSealedHandle {
+		t.Fatalf("AuthRequestLogID = %q", id)
+	}
+	for _, path := range []string{"/login?authRequestID=", "/login/cancel?authRequestID="} {
+		resp := visit(t, browser, e.issuer+path+url.QueryEscape(id))
+		if resp.StatusCode != http.StatusBadRequest || resp.Request.URL.Host == rpHost {
+			t.Errorf("%s with the inner ID: %d at %s, want the 400 expired page", path, resp.StatusCode, resp.Request.URL)
+		}
+	}
+	rec := httptest.NewRecorder()
+	e.p.FinishLogin(rec, httptest.NewRequest(http.MethodGet, e.issuer+"/login/x", nil),
+		Finish{AuthRequestID: id, Identity: &e.auth.identity, AMR: []string{"qr"}})
+	if rec.Code != http.StatusBadRequest {
+		t.Errorf("FinishLogin with the inner ID: %d, want 400", rec.Code)
+	}
+	// The handle itself still completes the request.
+	a.hold = false
+	q := rpRedirect(t, visit(t, browser, e.issuer+"/login?authRequestID="+url.QueryEscape(handle)))
+	if q.Get("code") == "" || q.Get("state") != "s" {
+		t.Errorf("the handle after the attempts with its ID: %v", q)
+	}
+}

@@ -109,4 +109,14 @@ func TestIDTokenHintNamesWhoLogsIn(t *testing.T) {
 	if q.Get("code") != "" || q.Get("error") != "login_required" || q.Get("state") != "h" || q.Get("iss") != e.issuer {
 		t.Errorf("another person logging in with a hint: %v, want login_required", q)
 	}
+	// The request is ended without its code: stored done, nothing to
+	// redeem, and its handle completes nothing any more.
+	handle := e.auth.last.Load().AuthRequestID
+	ar, err := e.store.GetAuthRequest(t.Context(), e.p.AuthRequestLogID(handle))
+	if err != nil || !ar.Done || ar.CodeHash != nil {
+		t.Errorf("request after the refused login: %+v, %v; want done without a code", ar, err)
+	}
+	if resp := visit(t, newBrowser(t), e.issuer+"/login?authRequestID="+url.QueryEscape(handle)); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("the refused request's handle again: status %d, want 400", resp.StatusCode)
+	}
 }
