@@ -145,22 +145,34 @@ type LoginErrorData struct {
 	Failure LoginFailure
 }
 
-// loginView is what the login layout and pages see.
+// loginView is what the login layout and pages see. The LoginPage fields
+// the templates read are copied to its top level rather than embedded:
+// text/template finds a promoted field by a breadth-first search through
+// the embedded structs on every execution, the largest cost of a render.
 type loginView struct {
-	LoginPage
-	Title     string
-	Text      map[string]string
-	Style     template.CSS
-	Scripts   []string
-	QR        QRData
-	Workspace WorkspaceData
-	Corps     []CorpChoice
-	Failure   LoginFailure
+	Lang       Lang
+	RequestID  string
+	ClientName string
+	CancelURL  string
+	// frameAncestors is LoginPage.FrameAncestors, for the headers.
+	frameAncestors []string
+	Title          string
+	Text           map[string]string
+	Style          template.CSS
+	Scripts        []string
+	QR             QRData
+	Workspace      WorkspaceData
+	Corps          []CorpChoice
+	Failure        LoginFailure
 }
 
 func newLoginView(p LoginPage, titleKey string) loginView {
 	p.Lang = p.Lang.orDefault()
-	return loginView{LoginPage: p, Title: loginText[p.Lang][titleKey], Text: loginText[p.Lang], Style: template.CSS(loginStyle)}
+	return loginView{
+		Lang: p.Lang, RequestID: p.RequestID, ClientName: p.ClientName, CancelURL: p.CancelURL,
+		frameAncestors: p.FrameAncestors,
+		Title:          loginText[p.Lang][titleKey], Text: loginText[p.Lang], Style: template.CSS(loginStyle),
+	}
 }
 
 // LoginQR renders the QR page (status 200).
@@ -284,7 +296,7 @@ func renderLogin(w http.ResponseWriter, status int, t *template.Template, v logi
 	h.Set("Content-Security-Policy", pol.String())
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
-	if len(v.FrameAncestors) == 0 {
+	if len(v.frameAncestors) == 0 {
 		h.Set("X-Frame-Options", "DENY")
 	}
 	h.Set("Referrer-Policy", "no-referrer")
