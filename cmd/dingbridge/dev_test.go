@@ -175,7 +175,21 @@ func wantLoggedIn(t *testing.T, p webPage, name string, more ...string) {
 func TestDevQRFlowAndRefresh(t *testing.T) {
 	issuer, stdout := startDev(t)
 	checkServing(t, issuer, issuer, "")
-	for _, want := range []string{issuer + "/demo/", "/__sim/", issuer + "/demo/admin?corpId=", "client_secret " + demoClientSecret} {
+	// The URLs are printed once the server accepts requests, which may be
+	// a moment after the first request was answered.
+	wants := []string{issuer + "/demo/", "/__sim/", issuer + "/demo/admin?corpId=", "client_secret " + demoClientSecret}
+	printed := func() bool {
+		for _, want := range wants {
+			if !strings.Contains(stdout(), want) {
+				return false
+			}
+		}
+		return true
+	}
+	for deadline := time.Now().Add(10 * time.Second); !printed() && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, want := range wants {
 		if !strings.Contains(stdout(), want) {
 			t.Errorf("dev output lacks %q:\n%s", want, stdout())
 		}
