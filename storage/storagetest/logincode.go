@@ -56,16 +56,30 @@ func checkCompleted(t *testing.T, s storage.Storage, returned storage.AuthReques
 }
 
 func testLoginReturningIssuesCode(t *testing.T, s storage.Storage) {
+	returningIssuesCode(t, s, false)
+}
+
+// returningIssuesCode completes a returning person's login with a code,
+// of a stored request or, pending, of one CompleteLogin inserts.
+func returningIssuesCode(t *testing.T, s storage.Storage, pending bool) {
 	ctx := t.Context()
 	now := wallNow()
 	first := login(t, s, "", "sub-1", "sess-1", now.Add(-time.Hour))
 	createClient(t, s, "c1", now)
-	createAuthRequest(t, s, "req-1", "c1", now)
 	c := returningLogin("req-1", "sess-2", "code-1", now)
+	if pending {
+		c = withPending(c, newAuthRequest("req-1", "c1", now))
+	} else {
+		createAuthRequest(t, s, "req-1", "c1", now)
+	}
 	user, req, err := s.CompleteLogin(ctx, c)
 	must(t, "CompleteLogin", err)
 	same(t, "user", user, storage.User{Subject: "sub-1", Profile: c.Identity.Profile, CreatedAt: first.Now, UpdatedAt: c.Now})
-	checkCompleted(t, s, req, c, "sub-1", "code-1")
+	if pending {
+		checkPendingCompleted(t, s, req, c, "sub-1", "code-1")
+	} else {
+		checkCompleted(t, s, req, c, "sub-1", "code-1")
+	}
 	bindings, err := s.ListBindings(ctx, "sub-1")
 	must(t, "ListBindings", err)
 	if len(bindings) != 1 {

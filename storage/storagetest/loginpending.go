@@ -138,24 +138,7 @@ func testLoginPendingFirst(t *testing.T, s storage.Storage) {
 }
 
 func testLoginPendingReturning(t *testing.T, s storage.Storage) {
-	ctx := t.Context()
-	now := wallNow()
-	first := login(t, s, "", "sub-1", "sess-1", now.Add(-time.Hour))
-	createClient(t, s, "c1", now)
-	c := withPending(returningLogin("req-1", "sess-2", "code-1", now), newAuthRequest("req-1", "c1", now))
-	user, req, err := s.CompleteLogin(ctx, c)
-	must(t, "CompleteLogin", err)
-	same(t, "user", user, storage.User{Subject: "sub-1", Profile: c.Identity.Profile, CreatedAt: first.Now, UpdatedAt: c.Now})
-	checkPendingCompleted(t, s, req, c, "sub-1", "code-1")
-	bindings, err := s.ListBindings(ctx, "sub-1")
-	must(t, "ListBindings", err)
-	if len(bindings) != 1 {
-		t.Fatalf("ListBindings = %+v, want one binding", bindings)
-	}
-	same(t, "binding profile", bindings[0].Profile, c.Identity.Profile)
-	same(t, "binding LastLoginAt", bindings[0].LastLoginAt, c.Now)
-	_, err = s.GetUser(ctx, "sub-unused")
-	wantErr(t, "GetUser NewSubject", err, storage.ErrNotFound)
+	returningIssuesCode(t, s, true)
 }
 
 func testLoginPendingSubject(t *testing.T, s storage.Storage) {
