@@ -203,22 +203,32 @@ func TestCompleteLoginRejectsIdentityWithoutIDs(t *testing.T) {
 	}
 }
 
+// oneStatementStore is a fresh store with client c1, for the tests of
+// the one-statement completions, and the time they run at.
+func oneStatementStore(t *testing.T) (*postgres.Store, time.Time) {
+	t.Helper()
+	s := postgrestest.New(t)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	mustOK(t, "CreateClient", s.CreateClient(t.Context(), storage.Client{ID: "c1", RedirectURIs: []string{"https://rp/cb"}, CreatedAt: now, UpdatedAt: now}))
+	return s, now
+}
+
+func mustOK(t *testing.T, what string, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
 // TestCompleteLoginOneStatement checks which logins complete in the one
 // statement of the fast path: a returning person known by corp and user
 // id, and single sign-on by subject; a first login, a login known only
 // by union id and a done request fall through (pgx.ErrNoRows) without
 // writing anything.
 func TestCompleteLoginOneStatement(t *testing.T) {
-	s := postgrestest.New(t)
+	s, now := oneStatementStore(t)
 	ctx := t.Context()
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	must := func(what string, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	must("CreateClient", s.CreateClient(ctx, storage.Client{ID: "c1", RedirectURIs: []string{"https://rp/cb"}, CreatedAt: now, UpdatedAt: now}))
+	must := func(what string, err error) { t.Helper(); mustOK(t, what, err) }
 	newRequest := func(id string) {
 		t.Helper()
 		must("CreateAuthRequest", s.CreateAuthRequest(ctx, storage.AuthRequest{
@@ -281,16 +291,9 @@ func TestCompleteLoginOneStatement(t *testing.T) {
 // nothing there (the last fails on the foreign key, which CompleteLogin
 // reports as ErrNotFound).
 func TestCompleteLoginPendingOneStatement(t *testing.T) {
-	s := postgrestest.New(t)
+	s, now := oneStatementStore(t)
 	ctx := t.Context()
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	must := func(what string, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	must("CreateClient", s.CreateClient(ctx, storage.Client{ID: "c1", RedirectURIs: []string{"https://rp/cb"}, CreatedAt: now, UpdatedAt: now}))
+	must := func(what string, err error) { t.Helper(); mustOK(t, what, err) }
 	request := func(id, client string) *storage.AuthRequest {
 		return &storage.AuthRequest{
 			ID: id, ClientID: client, RedirectURI: "https://rp/cb", Scopes: []string{"openid"},
