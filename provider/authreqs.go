@@ -43,6 +43,10 @@ const maxRequestHandle = 1100
 // (randomString(16)); the smallest sealed request is far longer.
 const minSealedHandle = 64
 
+// sealed reports whether handle is a sealed request rather than a stored
+// request's ID.
+func sealed(handle string) bool { return len(handle) >= minSealedHandle }
+
 // heldRequest is an authorization request with the handle it goes by.
 type heldRequest struct {
 	storage.AuthRequest
@@ -146,7 +150,7 @@ func (p *Provider) openHandle(handle string) (heldRequest, error) {
 // stored request when the handle is a stored ID or its login has ended,
 // otherwise the pending request the handle holds.
 func (p *Provider) loadAuthRequest(ctx context.Context, handle string) (heldRequest, error) {
-	if len(handle) < minSealedHandle {
+	if !sealed(handle) {
 		r, err := p.store.GetAuthRequest(ctx, handle)
 		if err != nil {
 			return heldRequest{}, fmt.Errorf("get auth request: %w", err)
@@ -171,7 +175,7 @@ func (p *Provider) loadAuthRequest(ctx context.Context, handle string) (heldRequ
 // lines: a sealed handle is long and is not logged whole. It is empty
 // for a handle that does not open.
 func (p *Provider) AuthRequestLogID(handle string) string {
-	if len(handle) < minSealedHandle {
+	if !sealed(handle) {
 		return handle
 	}
 	h, err := p.openHandle(handle)

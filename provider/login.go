@@ -234,7 +234,7 @@ func (p *Provider) FinishLogin(w http.ResponseWriter, r *http.Request, f Finish)
 // out whether its login has ended), a stored ID is left to
 // storage.CompleteLogin to look up.
 func (p *Provider) pendingRequest(handle string) (heldRequest, error) {
-	if len(handle) < minSealedHandle {
+	if !sealed(handle) {
 		return heldRequest{AuthRequest: storage.AuthRequest{ID: handle}, Handle: handle}, nil
 	}
 	return p.openHandle(handle)
