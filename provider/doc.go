@@ -123,8 +123,12 @@
 //     finds nothing and is invalid_grant. op signs the ID token with the
 //     KeyManager's active key (nonce, at_hash, c_hash, auth_time, amr,
 //     azp, and sid from opStorage.SetUserinfoFromRequest); op's
-//     DeleteAuthRequest afterwards is a no-op. The response carries
-//     session_state = sid.
+//     DeleteAuthRequest afterwards is a no-op. When this is the only
+//     request the process is serving, the redemption's transaction runs
+//     in its own goroutine while op signs (tokens.go, redemption), and
+//     CodeExchange waits for it before answering: tokens leave only
+//     after the commit, and a refused redemption drops them. The
+//     response carries session_state = sid.
 //  5. /userinfo decodes the access token (opaque: op's AES-GCM token ID;
 //     JWT for clients with AccessTokenFormat "jwt"), loads the token
 //     record with its user, the user's bindings and its session's corp in

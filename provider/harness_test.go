@@ -67,6 +67,9 @@ type countingStore struct {
 	mu     sync.Mutex
 	writes []string
 	reads  []string
+	// beforeRedeem, when set, runs before each RedeemAuthCode; an error
+	// it returns is RedeemAuthCode's, and the code is left as it is.
+	beforeRedeem atomic.Pointer[func(ctx context.Context, codeHash []byte, now time.Time, issue storage.TokenIssue) error]
 }
 
 func (s *countingStore) noteRead(name string) {
@@ -150,6 +153,11 @@ func (s *countingStore) SaveAuthCode(ctx context.Context, id string, h []byte, e
 
 func (s *countingStore) RedeemAuthCode(ctx context.Context, h []byte, now time.Time, issue storage.TokenIssue) error {
 	s.note("RedeemAuthCode")
+	if f := s.beforeRedeem.Load(); f != nil {
+		if err := (*f)(ctx, h, now, issue); err != nil {
+			return err
+		}
+	}
 	return s.Storage.RedeemAuthCode(ctx, h, now, issue)
 }
 

@@ -71,6 +71,8 @@ func (p *Provider) withRequestID(next http.Handler) http.Handler {
 		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
 		rec := &statusRecorder{ResponseWriter: w}
 		start := time.Now()
+		p.inflight.Add(1)
+		defer p.inflight.Add(-1)
 		next.ServeHTTP(rec, r)
 		p.log.LogAttrs(r.Context(), slog.LevelInfo, "http request", slog.String("request_id", id),
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),

@@ -116,6 +116,8 @@ type Provider struct {
 	auth atomic.Pointer[authBox]
 	// exchanger holds the CodeExchanger, swapped like auth.
 	exchanger atomic.Pointer[exchangerBox]
+	// inflight counts the HTTP requests being served (withRequestID).
+	inflight atomic.Int64
 }
 
 // exchangerBox wraps a CodeExchanger for an atomic pointer.

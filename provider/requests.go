@@ -10,7 +10,12 @@ import (
 )
 
 // authRequest adapts a storage.AuthRequest to op.AuthRequest.
-type authRequest struct{ r storage.AuthRequest }
+type authRequest struct {
+	r storage.AuthRequest
+	// redemption, when set, makes the code's redemption run beside the
+	// signing of its tokens (see Provider.redeem).
+	redemption *redemption
+}
 
 var _ op.AuthRequest = (*authRequest)(nil)
 

@@ -105,7 +105,9 @@ type tokenResponse struct {
 }
 
 // CodeExchange redeems an authorization code. The code is consumed in the
-// transaction that stores the tokens (storage.RedeemAuthCode).
+// transaction that stores the tokens (storage.RedeemAuthCode); when the
+// process serves nothing else, that transaction runs while the tokens are
+// signed, and the answer waits for it (redemption).
 func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.AccessTokenRequest]) (*op.Response, error) {
 	stored, err := s.p.codeRequest(ctx, digest(r.Data.Code))
 	if err != nil {
@@ -115,6 +117,13 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
 	req := &authRequest{r: stored}
+	if s.p.inflight.Load() <= 1 {
+		// Nothing else is being served: the redemption's round trip
+		// to the database runs while this request signs its tokens.
+		// Under load it runs first, as the overlap would only add a
+		// goroutine to cores that have other work.
+		req.redemption = newRedemption()
+	}
 	if r.Client.GetID() != stored.ClientID {
 		return nil, oidc.ErrInvalidGrant().WithDescription("code was issued to another client")
 	}
@@ -125,6 +134,9 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 		return nil, err
 	}
 	resp, err := op.CreateTokenResponse(ctx, req, r.Client, s.Provider(), true, r.Data.Code, "")
+	if rerr := req.redemption.wait(); rerr != nil {
+		return nil, rerr
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -81,8 +82,19 @@ func (p *Provider) newIssue(ctx context.Context, req op.TokenRequest, withRefres
 
 // redeem consumes the request's code and stores the tokens in one
 // transaction; a code that was already redeemed, expired or never issued
-// is invalid_grant.
+// is invalid_grant. When the request carries a redemption (the token
+// endpoint's code exchange), the transaction runs beside the signing of
+// the tokens and redeem returns at once; the exchange waits for it before
+// it answers (see redemption).
 func (p *Provider) redeem(ctx context.Context, r *authRequest, issue storage.TokenIssue) error {
+	if r.redemption != nil {
+		r.redemption.start(func() error { return p.redeemNow(ctx, r, issue) })
+		return nil
+	}
+	return p.redeemNow(ctx, r, issue)
+}
+
+func (p *Provider) redeemNow(ctx context.Context, r *authRequest, issue storage.TokenIssue) error {
 	err := p.store.RedeemAuthCode(ctx, r.r.CodeHash, p.now(), issue)
 	if errors.Is(err, storage.ErrNotFound) {
 		return oidc.ErrInvalidGrant().WithDescription("code is invalid, expired or already used")
@@ -199,4 +211,50 @@ func (p *Provider) describeRefreshToken(resp *oidc.IntrospectionResponse, t stor
 	resp.Subject = t.Subject
 	resp.Audience = t.Audience
 	resp.Issuer = p.issuer
+}
+
+// redemption is a code's redemption running beside the signing of its
+// tokens. The token endpoint's answer waits for it: the tokens, signed or
+// not, leave the process only once the database has consumed the code and
+// stored them, and are dropped when it refused. Only the code exchange
+// uses one, after client authentication, the redirect URI and PKCE have
+// passed, so a signature spent on a code that loses its redemption takes a
+// request that a client could have made anyway.
+type redemption struct {
+	mu      sync.Mutex
+	started bool
+	done    chan struct{}
+	err     error
+}
+
+func newRedemption() *redemption { return &redemption{done: make(chan struct{})} }
+
+// start runs redeem in its own goroutine; only the first call runs.
+func (r *redemption) start(redeem func() error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.started {
+		return
+	}
+	r.started = true
+	go func() {
+		r.err = redeem()
+		close(r.done)
+	}()
+}
+
+// wait returns the redemption's outcome, nil when there is none or it
+// never started (the exchange failed before its tokens were stored).
+func (r *redemption) wait() error {
+	if r == nil {
+		return nil
+	}
+	r.mu.Lock()
+	started := r.started
+	r.mu.Unlock()
+	if !started {
+		return nil
+	}
+	<-r.done
+	return r.err
 }
