@@ -20,9 +20,11 @@ func TestNamedArgsRewriteLikePgx(t *testing.T) {
 		"completePendingByUserIDSQL":  completePendingByUserIDSQL,
 		"completePendingBySubjectSQL": completePendingBySubjectSQL,
 		"insertCompletedSQL":          insertCompletedSQL,
-		"redeemQuery":                 redeemQuery,
-		"rotateQuery":                 rotateQuery,
-		"createTokensQuery":           createTokensQuery,
+		"redeemQuery":                 redeemQuery[0],
+		"redeemQuery, refresh":        redeemQuery[1],
+		"rotateQuery":                 rotateQuery[1],
+		"createTokensQuery":           createTokensQuery[0],
+		"createTokensQuery, refresh":  createTokensQuery[1],
 		"quotes and casts":            `SELECT '@not_a_name', @a::jsonb, "@b", @a, @c -- @d` + "\n" + `, @b`,
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -13,10 +13,9 @@ import (
 )
 
 // issueArgs names the columns of the tokens of one TokenIssue: a_* for the
-// access token, r_* for the refresh token, and has_refresh telling whether
-// there is one. The insert statements cast every parameter because they
-// insert from a SELECT, where Postgres cannot infer parameter types from
-// the target columns.
+// access token, r_* for the refresh token when there is one. The insert
+// statements cast every parameter because they insert from a SELECT,
+// where Postgres cannot infer parameter types from the target columns.
 func issueArgs(issue storage.TokenIssue) namedArgs {
 	a := issue.Access
 	args := namedArgs{
@@ -31,12 +30,11 @@ func issueArgs(issue storage.TokenIssue) namedArgs {
 		"a_amr":        a.AMR,
 		"a_created_at": ts(a.CreatedAt),
 		"a_expires_at": ts(a.ExpiresAt),
-		"has_refresh":  issue.Refresh != nil,
 	}
-	var r storage.RefreshToken
-	if issue.Refresh != nil {
-		r = *issue.Refresh
+	if issue.Refresh == nil {
+		return args
 	}
+	r := *issue.Refresh
 	args["r_id"] = r.ID
 	args["r_token_hash"] = r.TokenHash
 	args["r_family_id"] = r.FamilyID
@@ -56,12 +54,12 @@ func issueArgs(issue storage.TokenIssue) namedArgs {
 
 // issueInserts is the part of a WITH clause that stores the TokenIssue
 // bound by issueArgs once for every row of the CTE named source: the access
-// token, the session–client link (when the token has a session) and the
-// refresh token (when there is one). Code redemption and refresh rotation
-// name the row their DELETE or UPDATE returned, so nothing is stored when
-// it matched nothing.
-func issueInserts(source string) string {
-	return strings.ReplaceAll(`access AS (
+// token, the session–client link (when the token has a session) and, with
+// refresh, the refresh token. Code redemption and refresh rotation name
+// the row their UPDATE returned, so nothing is stored when it matched
+// nothing.
+func issueInserts(source string, refresh bool) string {
+	q := `access AS (
 		INSERT INTO access_tokens (id, client_id, subject, audience, scopes, session_id, family_id,
 			auth_time, amr, created_at, expires_at)
 		SELECT @a_id::text, @a_client_id::text, @a_subject::text, @a_audience::text[],
@@ -73,46 +71,69 @@ func issueInserts(source string) string {
 		SELECT @a_session_id::text, @a_client_id::text, @a_subject::text, @a_created_at::timestamptz
 		FROM SOURCE WHERE @a_session_id::text <> ''
 		ON CONFLICT (session_id, client_id) DO NOTHING
-	), refresh AS (
+	)`
+	if refresh {
+		q += `, refresh AS (
 		INSERT INTO refresh_tokens (id, token_hash, family_id, client_id, subject, audience, scopes,
 			session_id, auth_time, amr, created_at, expires_at, rotated_at, revoked_at)
 		SELECT @r_id::text, @r_token_hash::bytea, @r_family_id::text, @r_client_id::text,
 			@r_subject::text, @r_audience::text[], @r_scopes::text[], @r_session_id::text,
 			@r_auth_time::timestamptz, @r_amr::text[], @r_created_at::timestamptz,
 			@r_expires_at::timestamptz, @r_rotated_at::timestamptz, @r_revoked_at::timestamptz
-		FROM SOURCE WHERE @has_refresh::boolean
-	)`, "SOURCE", source)
+		FROM SOURCE
+	)`
+	}
+	return strings.ReplaceAll(q, "SOURCE", source)
+}
+
+// issueStatement is a statement that stores a TokenIssue, in two forms:
+// without the refresh token's insert and with it. A statement that
+// names a table opens and locks it and each of its indexes even when it
+// inserts nothing there, so a token response without a refresh token
+// leaves refresh_tokens out.
+type issueStatement [2]string
+
+func newIssueStatement(head, source, tail string) issueStatement {
+	return issueStatement{head + issueInserts(source, false) + tail, head + issueInserts(source, true) + tail}
+}
+
+// of is the form that stores issue.
+func (q issueStatement) of(issue storage.TokenIssue) string {
+	if issue.Refresh != nil {
+		return q[1]
+	}
+	return q[0]
 }
 
 // The statements that store a TokenIssue, built once.
 var (
 	// createTokensQuery stores tokens issued without a code.
-	createTokensQuery = `WITH source AS (SELECT 1), ` + issueInserts("source") + ` SELECT 1`
+	createTokensQuery = newIssueStatement(`WITH source AS (SELECT 1), `, "source", ` SELECT 1`)
 	// redeemQuery spends the code of the request holding it (its
 	// expiry cleared; the request stays, done, until it expires) and
 	// stores the tokens only for the row it updated. The column it
 	// writes is in no index, so the update can stay on its page.
-	redeemQuery = `WITH redeemed AS (
+	redeemQuery = newIssueStatement(`WITH redeemed AS (
 		UPDATE auth_requests SET code_expires_at = NULL
 		WHERE code_hash = @code_hash AND done AND code_expires_at > @now
 		RETURNING id
-	), ` + issueInserts("redeemed") + `
-	SELECT count(*) FROM redeemed`
+	), `, "redeemed", `
+	SELECT count(*) FROM redeemed`)
 	// rotateQuery marks the old refresh token rotated and stores the
 	// successor only for the row it updated.
-	rotateQuery = `WITH rotated AS (
+	rotateQuery = newIssueStatement(`WITH rotated AS (
 		UPDATE refresh_tokens SET rotated_at = @now
 		WHERE token_hash = @old_hash AND rotated_at IS NULL AND revoked_at IS NULL
 			AND expires_at > @now
 		RETURNING family_id
-	), ` + issueInserts("rotated") + `
-	SELECT count(*) FROM rotated`
+	), `, "rotated", `
+	SELECT count(*) FROM rotated`)
 )
 
 // CreateTokens stores tokens issued without an authorization code, in one
 // statement.
 func (s *Store) CreateTokens(ctx context.Context, issue storage.TokenIssue) error {
-	if _, err := s.pool.Exec(ctx, createTokensQuery, issueArgs(issue)); err != nil {
+	if _, err := s.pool.Exec(ctx, createTokensQuery.of(issue), issueArgs(issue)); err != nil {
 		return dbErr("create tokens", err)
 	}
 	return nil
@@ -128,7 +149,7 @@ func (s *Store) RedeemAuthCode(ctx context.Context, codeHash []byte, now time.Ti
 	args["code_hash"] = codeHash
 	args["now"] = now
 	var n int
-	if err := s.pool.QueryRow(ctx, redeemQuery, args).Scan(&n); err != nil {
+	if err := s.pool.QueryRow(ctx, redeemQuery.of(issue), args).Scan(&n); err != nil {
 		return dbErr("redeem auth code", err)
 	}
 	if n == 0 {
@@ -275,7 +296,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash []byte, now time
 	args["old_hash"] = oldHash
 	args["now"] = now
 	var n int
-	if err := s.pool.QueryRow(ctx, rotateQuery, args).Scan(&n); err != nil {
+	if err := s.pool.QueryRow(ctx, rotateQuery.of(issue), args).Scan(&n); err != nil {
 		return dbErr("rotate refresh token", err)
 	}
 	if n == 1 {
