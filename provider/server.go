@@ -117,13 +117,6 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
 	req := &authRequest{r: stored}
-	if s.p.inflight.Load() <= 1 {
-		// Nothing else is being served: the redemption's round trip
-		// to the database runs while this request signs its tokens.
-		// Under load it runs first, as the overlap would only add a
-		// goroutine to cores that have other work.
-		req.redemption = newRedemption()
-	}
 	if r.Client.GetID() != stored.ClientID {
 		return nil, oidc.ErrInvalidGrant().WithDescription("code was issued to another client")
 	}
@@ -132,6 +125,13 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 	}
 	if err := checkPKCE(r.Client.(*client), stored, r.Data.CodeVerifier); err != nil {
 		return nil, err
+	}
+	if s.p.inflight.Load() <= 1 {
+		// Nothing else is being served: the redemption's round trip
+		// to the database runs while this request signs its tokens.
+		// Under load it runs first, as the overlap would only add a
+		// goroutine to cores that have other work.
+		req.redemption = newRedemption()
 	}
 	resp, err := op.CreateTokenResponse(ctx, req, r.Client, s.Provider(), true, r.Data.Code, "")
 	if rerr := req.redemption.wait(); rerr != nil {
