@@ -15,8 +15,16 @@ import (
 // the PKCE verifier used.
 func (e *env) codeFor(t *testing.T, c testClient) (code, verifier string) {
 	t.Helper()
+	return e.codeWith(t, c, url.Values{})
+}
+
+// codeWith is codeFor with further authorization parameters.
+func (e *env) codeWith(t *testing.T, c testClient, extra url.Values) (code, verifier string) {
+	t.Helper()
 	verifier, challenge := pkce()
-	q := e.login(t, newBrowser(t), c, url.Values{"code_challenge": {challenge}, "code_challenge_method": {"S256"}})
+	extra.Set("code_challenge", challenge)
+	extra.Set("code_challenge_method", "S256")
+	q := e.login(t, newBrowser(t), c, extra)
 	if q.Get("code") == "" {
 		t.Fatalf("no code: %v", q)
 	}

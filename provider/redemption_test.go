@@ -31,12 +31,7 @@ func testTokensWaitForRedemption(t *testing.T, s storage.Storage) {
 	scopes := map[string]string{"without refresh": "openid profile", "with refresh": "openid profile offline_access"}
 	codeFor := func(t *testing.T, c testClient, scope string) (string, string) {
 		t.Helper()
-		verifier, challenge := pkce()
-		q := e.login(t, newBrowser(t), c, url.Values{"scope": {scope}, "code_challenge": {challenge}, "code_challenge_method": {"S256"}})
-		if q.Get("code") == "" {
-			t.Fatalf("no code: %v", q)
-		}
-		return q.Get("code"), verifier
+		return e.codeWith(t, c, url.Values{"scope": {scope}})
 	}
 	noTokens := func(t *testing.T, body map[string]any) {
 		t.Helper()
