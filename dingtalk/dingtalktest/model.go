@@ -9,6 +9,44 @@ import (
 
 // Lookups over the directory. Callers hold s.mu.
 
+// memberKey names a corp member by userId or by unionId.
+type memberKey struct{ corpID, id string }
+
+type deptKey struct {
+	corpID string
+	id     int64
+}
+
+// dirIndex finds members and departments of the directory by key: the
+// API endpoints a login calls look people up on every request.
+type dirIndex struct {
+	byUserID, byUnionID map[memberKey]int // index into Directory.Users
+	depts               map[deptKey]int   // index into Directory.Departments
+}
+
+func indexDirectory(d Directory) dirIndex {
+	x := dirIndex{
+		byUserID:  make(map[memberKey]int, len(d.Users)),
+		byUnionID: make(map[memberKey]int, len(d.Users)),
+		depts:     make(map[deptKey]int, len(d.Departments)),
+	}
+	// The first entry wins, as a scan of the lists would find it.
+	for i, u := range d.Users {
+		if _, dup := x.byUserID[memberKey{u.CorpID, u.UserID}]; !dup {
+			x.byUserID[memberKey{u.CorpID, u.UserID}] = i
+		}
+		if _, dup := x.byUnionID[memberKey{u.CorpID, u.UnionID}]; !dup {
+			x.byUnionID[memberKey{u.CorpID, u.UnionID}] = i
+		}
+	}
+	for i, dp := range d.Departments {
+		if _, dup := x.depts[deptKey{dp.CorpID, dp.ID}]; !dup {
+			x.depts[deptKey{dp.CorpID, dp.ID}] = i
+		}
+	}
+	return x
+}
+
 func (s *Simulator) corp(id string) (Corp, bool) {
 	i := slices.IndexFunc(s.dir.Corps, func(c Corp) bool { return c.CorpID == id })
 	if i < 0 {
@@ -42,16 +80,16 @@ func (s *Simulator) loginApp(id string) (LoginApp, bool) {
 }
 
 func (s *Simulator) user(corpID, userID string) (User, bool) {
-	i := slices.IndexFunc(s.dir.Users, func(u User) bool { return u.CorpID == corpID && u.UserID == userID })
-	if i < 0 {
+	i, ok := s.idx.byUserID[memberKey{corpID, userID}]
+	if !ok {
 		return User{}, false
 	}
 	return s.dir.Users[i], true
 }
 
 func (s *Simulator) userByUnionID(corpID, unionID string) (User, bool) {
-	i := slices.IndexFunc(s.dir.Users, func(u User) bool { return u.CorpID == corpID && u.UnionID == unionID })
-	if i < 0 {
+	i, ok := s.idx.byUnionID[memberKey{corpID, unionID}]
+	if !ok {
 		return User{}, false
 	}
 	return s.dir.Users[i], true
@@ -68,8 +106,8 @@ func (s *Simulator) usersOf(corpID string) []User {
 }
 
 func (s *Simulator) dept(corpID string, id int64) (Department, bool) {
-	i := slices.IndexFunc(s.dir.Departments, func(d Department) bool { return d.CorpID == corpID && d.ID == id })
-	if i < 0 {
+	i, ok := s.idx.depts[deptKey{corpID, id}]
+	if !ok {
 		return Department{}, false
 	}
 	return s.dir.Departments[i], true

@@ -76,14 +76,22 @@ func (s *Simulator) eligible(req oauthRequest) []User {
 	var out []User
 	for _, corpID := range req.corps {
 		for _, u := range s.usersOf(corpID) {
-			lvl := sysLevel(u)
-			if req.management && !(u.Admin || lvl == 1 || lvl == 2) {
-				continue
+			if req.admits(u) {
+				out = append(out, u)
 			}
-			out = append(out, u)
 		}
 	}
 	return out
+}
+
+// admits reports whether u may sign in through req: a member of one of its
+// corps and, for the management backend, an administrator.
+func (req oauthRequest) admits(u User) bool {
+	if !slices.Contains(req.corps, u.CorpID) {
+		return false
+	}
+	lvl := sysLevel(u)
+	return !req.management || u.Admin || lvl == 1 || lvl == 2
 }
 
 func (s *Simulator) oauthPage(req oauthRequest, errMsg string) loginPageData {
@@ -136,22 +144,19 @@ func (s *Simulator) handleAuthorizeSubmit(w http.ResponseWriter, r *http.Request
 		s.finishOAuth(w, r, req, "", withParams(req.redirect, "error", "access_denied", "state", state))
 		return
 	}
-	users := s.eligible(req)
 	var u User
 	var ok bool
 	if r.PostForm.Get("action") == "password" {
-		if u, ok = matchAccount(users, r.PostForm.Get("account"), r.PostForm.Get("password")); !ok {
+		if u, ok = matchAccount(s.eligible(req), r.PostForm.Get("account"), r.PostForm.Get("password")); !ok {
 			renderPage(w, http.StatusOK, "login", s.oauthPage(req, "账号或密码错误 · wrong account or password"))
 			return
 		}
 	} else {
-		corpID, userID := formUser(r.PostForm.Get("user"))
-		i := slices.IndexFunc(users, func(x User) bool { return x.CorpID == corpID && x.UserID == userID })
-		if i < 0 {
+		u, ok = s.user(formUser(r.PostForm.Get("user")))
+		if !ok || !req.admits(u) {
 			renderPage(w, http.StatusOK, "login", s.oauthPage(req, "请选择一个成员 · pick a member"))
 			return
 		}
-		u = users[i]
 	}
 	v := s.newCode(code{kind: CodeOAuth, clientID: req.client.key, corpID: u.CorpID, userID: u.UserID, reportCorp: req.reportCorp})
 	s.finishOAuth(w, r, req, v, withParams(req.redirect, "authCode", v, "code", v, "state", state))

@@ -95,6 +95,42 @@ func TestLoginPageScopeOpenIDOmitsCorp(t *testing.T) {
 	}
 }
 
+func TestLoginPagePickRefusesWhoMayNotSignIn(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	added := srv.AddUser(dingtalktest.User{CorpID: dingtalktest.DemoCorpID, UserID: "new.member", Name: "New Member"})
+	cases := []struct {
+		name string
+		form url.Values
+	}{
+		{"member of another corp", authParams("user", dingtalktest.DemoCorp2ID+":bob.smith")},
+		{"unknown member", authParams("user", dingtalktest.DemoCorpID+":nobody")},
+		{"no corp", authParams("user", "alice.wang")},
+		{"not an administrator, management backend", authParams("user", dingtalktest.DemoCorpID+":alice.wang",
+			"org_type", "management", "corpId", dingtalktest.DemoCorpID)},
+		{"a member who has left", authParams("user", dingtalktest.DemoCorpID+":wangwu")},
+	}
+	srv.RemoveUser(dingtalktest.DemoCorpID, "wangwu")
+	for _, c := range cases {
+		status, loc, body := page(t, srv, "POST", "/oauth2/auth", c.form, "")
+		if status != 200 || loc != "" || !strings.Contains(body, "pick a member") {
+			t.Errorf("%s: %d %q", c.name, status, loc)
+		}
+	}
+	// An administrator may enter the management backend, and a member
+	// added after start may sign in.
+	for _, form := range []url.Values{
+		authParams("user", dingtalktest.DemoCorpID+":manager4721", "org_type", "management", "corpId", dingtalktest.DemoCorpID),
+		authParams("user", dingtalktest.DemoCorpID+":"+added.UserID),
+	} {
+		status, loc, _ := page(t, srv, "POST", "/oauth2/auth", form, "")
+		u, _ := url.Parse(loc)
+		if status != http.StatusFound || u.Query().Get("code") == "" {
+			t.Errorf("pick %s: %d %q", form.Get("user"), status, loc)
+		}
+	}
+}
+
 func TestLoginPagePasswordAndCancel(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t)

@@ -126,22 +126,19 @@ func exactJSON(b []byte, v any) error {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return err
 	}
-	names := map[string]bool{}
-	t := reflect.TypeOf(v).Elem()
+	rv := reflect.ValueOf(v).Elem()
+	t := rv.Type()
 	for i := range t.NumField() {
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		names[name] = true
-	}
-	for k := range m {
-		if !names[k] {
-			delete(m, k)
+		raw, ok := m[name]
+		if !ok || name == "" || name == "-" {
+			continue
+		}
+		if err := json.Unmarshal(raw, rv.Field(i).Addr().Interface()); err != nil {
+			return err
 		}
 	}
-	kept, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(kept, v)
+	return nil
 }
 
 // Token checks shared by endpoint families.

@@ -38,6 +38,7 @@ type Simulator struct {
 	mu          sync.Mutex
 	now         func() time.Time
 	dir         Directory
+	idx         dirIndex          // over dir; setDirectory keeps it current
 	tickets     map[string]string // suiteKey → current suite ticket
 	clientUsers map[string]string // corpID → userID of the "current DingTalk client user"
 	clientCorp  string            // corp of the current client user for corp-less flows
@@ -61,7 +62,6 @@ func NewSimulator(dir Directory, opts ...Option) *Simulator {
 	}
 	s := &Simulator{
 		now:         cfg.now,
-		dir:         dir.clone(),
 		tickets:     map[string]string{},
 		clientUsers: map[string]string{},
 		codes:       map[string]*code{},
@@ -71,9 +71,7 @@ func NewSimulator(dir Directory, opts ...Option) *Simulator {
 		calls:       map[Endpoint]int{},
 		faults:      map[Endpoint]*faultState{},
 	}
-	for i := range s.dir.Corps {
-		s.ensureRoot(s.dir.Corps[i])
-	}
+	s.setDirectory(dir.clone())
 	for _, su := range s.dir.Suites {
 		s.initTicket(su)
 	}
@@ -144,15 +142,23 @@ func (s *Server) Client() *http.Client {
 	return &c
 }
 
-// ensureRoot adds department 1 for c when it is missing; callers hold mu or
-// own s exclusively.
-func (s *Simulator) ensureRoot(c Corp) {
-	for _, d := range s.dir.Departments {
-		if d.CorpID == c.CorpID && d.ID == 1 {
-			return
+// setDirectory makes d the directory, with department 1 added to every
+// corp that lacks it, and indexes it; callers hold mu or own s
+// exclusively.
+func (s *Simulator) setDirectory(d Directory) {
+	roots := map[string]bool{}
+	for _, dp := range d.Departments {
+		if dp.ID == 1 {
+			roots[dp.CorpID] = true
 		}
 	}
-	s.dir.Departments = append(s.dir.Departments, Department{CorpID: c.CorpID, ID: 1, Name: c.Name})
+	for _, c := range d.Corps {
+		if !roots[c.CorpID] {
+			d.Departments = append(d.Departments, Department{CorpID: c.CorpID, ID: 1, Name: c.Name})
+		}
+	}
+	s.dir = d
+	s.idx = indexDirectory(d)
 }
 
 func (s *Simulator) initTicket(su Suite) {
@@ -171,7 +177,6 @@ func (s *Simulator) AddCorp(c Corp) {
 	d := s.dir.clone()
 	d.Corps = append(d.Corps, c)
 	s.mustApply(d)
-	s.ensureRoot(c)
 	if s.clientCorp == "" {
 		s.clientCorp = c.CorpID
 	}
@@ -293,5 +298,5 @@ func (s *Simulator) mustApply(d Directory) {
 	if err := d.Validate(); err != nil {
 		panic(fmt.Sprintf("dingtalktest: %v", err))
 	}
-	s.dir = d
+	s.setDirectory(d)
 }
