@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -33,6 +34,7 @@ type options struct {
 	jsonOut                  string
 	keep                     bool
 	debugListen              string
+	cpuProfile               string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -64,6 +66,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.jsonOut, "json", "", "also write the results as JSON to this `file`")
 	fs.BoolVar(&o.keep, "keep", false, "keep the spawned server's directory (configuration and logs)")
 	fs.StringVar(&o.debugListen, "debug-listen", "", "spawned dingbridge: loopback `address` of its pprof debug listener (debugListen)")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the generator's own CPU profile over the measured runs to this `file`")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			writeUsage(stderr, fs)
@@ -295,6 +298,10 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := sleep(ctx, o.warmup); err != nil {
 		return err
 	}
+	stopProfile, err := startCPUProfile(o.cpuProfile)
+	if err != nil {
+		return err
+	}
 	for i := 1; i <= o.runs; i++ {
 		w, err := measure(ctx, o, e, l, int64(i))
 		if err != nil {
@@ -302,6 +309,9 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		res.Runs = append(res.Runs, w)
 		printWindow(stdout, i, o.runs, w)
+	}
+	if err := stopProfile(); err != nil {
+		return err
 	}
 	stopLoad()
 	<-loadDone
@@ -472,4 +482,24 @@ func readCalls(ctx context.Context, simURL string) (map[string]int, error) {
 		return nil, fmt.Errorf("read simulator counters: %w", err)
 	}
 	return calls, nil
+}
+
+// startCPUProfile profiles the generator itself into file ("" for none):
+// what a login costs the load generator, apart from the server's cost.
+func startCPUProfile(file string) (stop func() error, err error) {
+	if file == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
 }
