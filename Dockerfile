@@ -11,6 +11,10 @@
 # docs/configuration.md). It listens on :8080. Distroless has no shell, so
 # the health check is the binary itself: "dingbridge healthcheck" (GET
 # http://127.0.0.1:8080/readyz; docker-compose.yml uses it).
+#
+# The binary is static (CGO_ENABLED=0), so it cannot load OpenSSL's
+# libcrypto: RS256 tokens are signed by Go's crypto/rsa
+# (keys.rsaSigner, docs/configuration.md).
 
 ARG GO_VERSION=1.26
 

@@ -220,5 +220,8 @@
 // publishes the next key, which activates one token lifetime later, and
 // a key stays in the JWKS until a token lifetime after it stopped
 // signing. Replicas reload keys every minute and on an unknown kid; the
-// unique Generation makes concurrent creation safe.
+// unique Generation makes concurrent creation safe. New loads the key that
+// signs now, so an unreadable key fails the start. With Config.RSASigner
+// (cmd passes package libcrypto's), RSA keys sign through OpenSSL instead
+// of crypto/rsa, to the same bytes.
 package provider

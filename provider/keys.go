@@ -41,8 +41,13 @@ type KeyConfig struct {
 	// next key is published at least this long before it signs, and a
 	// previous key stays published this long after it stopped signing.
 	TokenLifetime time.Duration
-	Logger        *slog.Logger
-	Now           func() time.Time
+	// RSASigner, when set, is given each RSA private key the manager
+	// decrypts or creates and returns what signs with it instead of
+	// crypto/rsa (cmd passes libcrypto's). A nil signer with a nil error
+	// keeps crypto/rsa for that key; an error fails the key's loading.
+	RSASigner func(*rsa.PrivateKey) (jose.OpaqueSigner, error)
+	Logger    *slog.Logger
+	Now       func() time.Time
 }
 
 // KeyState is where a key is in its life.
@@ -83,14 +88,17 @@ type KeyManager struct {
 	lead   time.Duration
 	log    *slog.Logger
 	now    func() time.Time
+	rsa    func(*rsa.PrivateKey) (jose.OpaqueSigner, error)
 
 	// mu guards the fields below.
 	mu sync.Mutex
 	// keys is the key set as last loaded, ordered by Generation.
 	keys     []storage.SigningKey
 	loadedAt time.Time
-	// signers caches decrypted private keys by key ID.
-	signers map[string]crypto.Signer
+	// signers caches by key ID what signs with each decrypted private
+	// key: the key itself (crypto/rsa, crypto/ecdsa) or RSASigner's
+	// jose.OpaqueSigner.
+	signers map[string]any
 	// publics caches parsed public keys by key ID.
 	publics map[string]jose.JSONWebKey
 }
@@ -143,7 +151,8 @@ func NewKeyManager(cfg KeyConfig) (*KeyManager, error) {
 		lead:    cfg.TokenLifetime,
 		log:     cfg.Logger,
 		now:     cfg.Now,
-		signers: make(map[string]crypto.Signer),
+		rsa:     cfg.RSASigner,
+		signers: make(map[string]any),
 		publics: make(map[string]jose.JSONWebKey),
 	}, nil
 }
@@ -242,7 +251,11 @@ func (m *KeyManager) createLocked(ctx context.Context, activatesAt time.Time) er
 		return fmt.Errorf("create signing key: %w", err)
 	}
 	m.log.InfoContext(ctx, "signing key created", "kid", k.ID, "generation", gen, "activates_at", k.ActivatesAt)
-	m.signers[k.ID] = signer
+	// A key RSASigner refuses is not cached: signerLocked loads it
+	// from storage again and reports the error where it is used.
+	if s, err := m.signingForm(signer); err == nil {
+		m.signers[k.ID] = s
+	}
 	return m.reloadLocked(ctx)
 }
 
@@ -359,7 +372,7 @@ func (m *KeyManager) publishedLocked(now time.Time) []storage.SigningKey {
 	return out
 }
 
-func (m *KeyManager) signerLocked(k storage.SigningKey) (crypto.Signer, error) {
+func (m *KeyManager) signerLocked(k storage.SigningKey) (any, error) {
 	if s, ok := m.signers[k.ID]; ok {
 		return s, nil
 	}
@@ -371,12 +384,31 @@ func (m *KeyManager) signerLocked(k storage.SigningKey) (crypto.Signer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse signing key %s: %w", k.ID, err)
 	}
-	s, ok := parsed.(crypto.Signer)
+	key, ok := parsed.(crypto.Signer)
 	if !ok {
 		return nil, fmt.Errorf("parse signing key %s: not a signer", k.ID)
 	}
+	s, err := m.signingForm(key)
+	if err != nil {
+		return nil, fmt.Errorf("signing key %s: %w", k.ID, err)
+	}
 	m.signers[k.ID] = s
 	return s, nil
+}
+
+// signingForm is what signs with key: RSASigner's signer for an RSA key
+// when it gives one, else key itself.
+func (m *KeyManager) signingForm(key crypto.Signer) (any, error) {
+	if k, ok := key.(*rsa.PrivateKey); ok && m.rsa != nil {
+		s, err := m.rsa(k)
+		if err != nil {
+			return nil, err
+		}
+		if s != nil {
+			return s, nil
+		}
+	}
+	return key, nil
 }
 
 func (m *KeyManager) publicLocked(k storage.SigningKey) (jose.JSONWebKey, error) {

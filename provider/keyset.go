@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"crypto"
 	"errors"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -94,11 +93,12 @@ func (m *KeyManager) findLocked(ctx context.Context, kid string) (jose.JSONWebKe
 	}
 }
 
-// signingKey implements op.SigningKey.
+// signingKey implements op.SigningKey. key is a private key go-jose
+// signs with (*rsa.PrivateKey, *ecdsa.PrivateKey) or a jose.OpaqueSigner.
 type signingKey struct {
 	id  string
 	alg jose.SignatureAlgorithm
-	key crypto.Signer
+	key any
 }
 
 func (k signingKey) SignatureAlgorithm() jose.SignatureAlgorithm { return k.alg }

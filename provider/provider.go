@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"crypto/hkdf"
+	"crypto/rsa"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
 	"github.com/gorilla/securecookie"
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
@@ -40,6 +42,9 @@ type Config struct {
 	SigningAlgorithm string
 	// KeyRotationPeriod is how long a signing key signs; default 720h.
 	KeyRotationPeriod time.Duration
+	// RSASigner, when set, signs with RSA keys instead of crypto/rsa
+	// (KeyConfig.RSASigner).
+	RSASigner func(*rsa.PrivateKey) (jose.OpaqueSigner, error)
 	// Defaults: access token 1h, ID token 1h, refresh token 720h, auth
 	// request 30m, code 60s, browser session 12h. A client's own token
 	// lifetimes are capped at the longest of AccessTokenTTL and
@@ -152,6 +157,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		Algorithm:      cfg.SigningAlgorithm,
 		RotationPeriod: cfg.KeyRotationPeriod,
 		TokenLifetime:  p.tokenLifetimeCap,
+		RSASigner:      cfg.RSASigner,
 		Logger:         cfg.Logger,
 		Now:            cfg.Now,
 	})
@@ -160,6 +166,11 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	}
 	p.keys = keys
 	if err := keys.maintain(ctx); err != nil {
+		return nil, fmt.Errorf("provider: signing keys: %w", err)
+	}
+	// Load the key that signs now, so that one that cannot be decrypted
+	// or handed to RSASigner fails the start, not the first token request.
+	if _, err := keys.SigningKey(ctx); err != nil {
 		return nil, fmt.Errorf("provider: signing keys: %w", err)
 	}
 	p.cookies = NewCookieCodec(cfg.CookieHashKey, cfg.CookieBlockKey, int(cfg.SessionTTL.Seconds()))

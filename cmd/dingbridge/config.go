@@ -78,6 +78,10 @@ type KeysConfig struct {
 	// EncryptionKey (32 bytes) encrypts private signing keys at rest.
 	EncryptionKey     string `yaml:"encryptionKey"`
 	EncryptionKeyFile string `yaml:"encryptionKeyFile"`
+	// RSASigner chooses what computes RS256 signatures: auto (OpenSSL's
+	// libcrypto when it loads, else Go's crypto/rsa), openssl (libcrypto
+	// or fail to start) or go.
+	RSASigner string `yaml:"rsaSigner"`
 }
 
 // CookiesConfig holds the securecookie keys of the browser session cookie.
@@ -167,7 +171,7 @@ func defaultConfig() Config {
 		Listen:   ":8080",
 		Log:      LogConfig{Level: "info", Format: "json"},
 		Database: DatabaseConfig{URL: "sqlite:dingbridge.db", AutoMigrate: true},
-		Keys:     KeysConfig{Algorithm: "RS256", RotationPeriod: Duration(720 * time.Hour)},
+		Keys:     KeysConfig{Algorithm: "RS256", RotationPeriod: Duration(720 * time.Hour), RSASigner: "auto"},
 		Tokens: TokensConfig{
 			AccessTokenTTL:  Duration(time.Hour),
 			IDTokenTTL:      Duration(time.Hour),

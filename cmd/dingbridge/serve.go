@@ -89,6 +89,10 @@ func (a *app) serveWith(ctx context.Context, s *settings, x serveExtras) error {
 	if err := loadKeyMaterial(s, logger); err != nil {
 		return err
 	}
+	signRSA, err := rsaSigner(s.cfg.Keys, logger)
+	if err != nil {
+		return err
+	}
 	st, err := openStore(ctx, s.db, logger)
 	if err != nil {
 		return err
@@ -111,6 +115,7 @@ func (a *app) serveWith(ctx context.Context, s *settings, x serveExtras) error {
 		CookieBlockKey:    s.cookieBlockKey,
 		SigningAlgorithm:  c.Keys.Algorithm,
 		KeyRotationPeriod: time.Duration(c.Keys.RotationPeriod),
+		RSASigner:         signRSA,
 		AccessTokenTTL:    time.Duration(c.Tokens.AccessTokenTTL),
 		IDTokenTTL:        time.Duration(c.Tokens.IDTokenTTL),
 		RefreshTokenTTL:   time.Duration(c.Tokens.RefreshTokenTTL),

@@ -88,6 +88,11 @@ func validate(cfg Config, loadProbs problems) (*settings, error) {
 	if cfg.Keys.Algorithm != "RS256" && cfg.Keys.Algorithm != "ES256" {
 		probs.add("keys.algorithm", "invalid algorithm %q (want RS256 or ES256)", cfg.Keys.Algorithm)
 	}
+	switch cfg.Keys.RSASigner {
+	case "auto", "openssl", "go":
+	default:
+		probs.add("keys.rsaSigner", "invalid signer %q (want auto, openssl or go)", cfg.Keys.RSASigner)
+	}
 	positive(&probs, "keys.rotationPeriod", cfg.Keys.RotationPeriod)
 	if lt := tokenLifetime(cfg); cfg.Keys.RotationPeriod > 0 && time.Duration(cfg.Keys.RotationPeriod) < 2*lt {
 		probs.add("keys.rotationPeriod", "must be at least twice the longest token lifetime (tokens.idTokenTTL, tokens.accessTokenTTL: %s)", lt)
