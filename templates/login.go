@@ -183,7 +183,27 @@ func LoginQR(w http.ResponseWriter, d QRData) error {
 	pol := cspFor(d.LoginPage)
 	pol.scripts = append(pol.scripts, origin(d.FrameLoginScriptURL))
 	pol.frames = append(pol.frames, origin(d.LoginURL), origin(d.FrameLoginScriptURL))
-	return renderLogin(w, http.StatusOK, loginQRPage, v, pol)
+	var buf bytes.Buffer
+	if err := loginQRCompiled.render(&buf, &v); err != nil {
+		return fmt.Errorf("render %s: %w", loginQRPage.Name(), err)
+	}
+	return writeLogin(w, http.StatusOK, &buf, v, pol)
+}
+
+// loginQRCompiled serves the QR page, which every browser login outside
+// the DingTalk client is shown, compiled (compiled.go).
+var loginQRCompiled = &pageCompiler{
+	t: loginQRPage,
+	slots: func(v *loginView) []*string {
+		return []*string{&v.RequestID, &v.ClientName, &v.CancelURL, &v.QR.ClientID, &v.QR.RedirectURI,
+			&v.QR.Scope, &v.QR.State, &v.QR.CorpID, &v.QR.LoginURL, &v.QR.LegacyURL, &v.Scripts[0], &v.Scripts[1]}
+	},
+	base: func(lang Lang, title string) loginView {
+		v := newLoginView(LoginPage{Lang: lang}, "qr_title")
+		v.Title = title
+		v.Scripts = make([]string, 2)
+		return v
+	},
 }
 
 // LoginWorkspace renders the silent login page (status 200).
@@ -290,6 +310,11 @@ func renderLogin(w http.ResponseWriter, status int, t *template.Template, v logi
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		return fmt.Errorf("render %s: %w", t.Name(), err)
 	}
+	return writeLogin(w, status, &buf, v, pol)
+}
+
+// writeLogin writes a rendered login page with its headers.
+func writeLogin(w http.ResponseWriter, status int, buf *bytes.Buffer, v loginView, pol loginPolicy) error {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))
