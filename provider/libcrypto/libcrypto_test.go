@@ -40,15 +40,23 @@ func newKey(t testing.TB) *rsa.PrivateKey {
 	return k
 }
 
-// PKCS#1 v1.5 signatures are deterministic: libcrypto must produce the
-// very bytes crypto/rsa produces, for payloads of every length.
-func TestSignaturesEqualCryptoRSA(t *testing.T) {
+// newSigner skips or fails as requireLibcrypto does, and returns a new
+// key with its Signer.
+func newSigner(t testing.TB) (*rsa.PrivateKey, *libcrypto.Signer) {
+	t.Helper()
 	requireLibcrypto(t)
 	key := newKey(t)
 	s, err := libcrypto.NewRS256(key)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return key, s
+}
+
+// PKCS#1 v1.5 signatures are deterministic: libcrypto must produce the
+// very bytes crypto/rsa produces, for payloads of every length.
+func TestSignaturesEqualCryptoRSA(t *testing.T) {
+	key, s := newSigner(t)
 	for _, n := range []int{0, 1, 55, 56, 64, 1000, 70000} {
 		payload := bytes.Repeat([]byte{byte(n)}, n)
 		got, err := s.SignPayload(payload, jose.RS256)
@@ -69,12 +77,7 @@ func TestSignaturesEqualCryptoRSA(t *testing.T) {
 // Through go-jose, the way the provider signs (a JSONWebKey wrapping the
 // signer), the token carries the key ID and verifies with the public key.
 func TestSignsJWSWithKeyID(t *testing.T) {
-	requireLibcrypto(t)
-	key := newKey(t)
-	s, err := libcrypto.NewRS256(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key, s := newSigner(t)
 	if pub, ok := s.Public().Key.(*rsa.PublicKey); !ok || !pub.Equal(&key.PublicKey) {
 		t.Fatalf("Public().Key = %T, not the key's public half", s.Public().Key)
 	}
@@ -112,11 +115,7 @@ func TestSignsJWSWithKeyID(t *testing.T) {
 }
 
 func TestRefusesOtherAlgorithms(t *testing.T) {
-	requireLibcrypto(t)
-	s, err := libcrypto.NewRS256(newKey(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, s := newSigner(t)
 	for _, alg := range []jose.SignatureAlgorithm{jose.RS384, jose.PS256, jose.ES256} {
 		if _, err := s.SignPayload([]byte("x"), alg); err == nil {
 			t.Errorf("SignPayload(%s) signed", alg)
@@ -150,12 +149,7 @@ func TestRefusesInconsistentKey(t *testing.T) {
 }
 
 func TestConcurrentSigning(t *testing.T) {
-	requireLibcrypto(t)
-	key := newKey(t)
-	s, err := libcrypto.NewRS256(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key, s := newSigner(t)
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
 	for g := range 8 {
@@ -184,12 +178,7 @@ func TestConcurrentSigning(t *testing.T) {
 // BenchmarkRS256 compares one RS256 signature through libcrypto with one
 // through crypto/rsa.
 func BenchmarkRS256(b *testing.B) {
-	requireLibcrypto(b)
-	key := newKey(b)
-	s, err := libcrypto.NewRS256(key)
-	if err != nil {
-		b.Fatal(err)
-	}
+	key, s := newSigner(b)
 	payload := bytes.Repeat([]byte("x"), 600)
 	b.Run("libcrypto", func(b *testing.B) {
 		for b.Loop() {
