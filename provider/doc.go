@@ -129,7 +129,8 @@
 //     CodeExchange waits for it before answering: tokens leave only
 //     after the commit, and a refused redemption drops them. The
 //     response carries session_state = sid.
-//  5. /userinfo decodes the access token (opaque: op's AES-GCM token ID;
+//  5. /userinfo decodes the access token (opaque: token ID and subject
+//     sealed with AES-256-GCM under a per-token key, tokenseal.go;
 //     JWT for clients with AccessTokenFormat "jwt"), loads the token
 //     record with its user, the user's bindings and its session's corp in
 //     one read (storage.GetAccessTokenUser; one statement on PostgreSQL;

@@ -181,7 +181,6 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		return nil, fmt.Errorf("provider: derive token key: %w", err)
 	}
 	opConfig := &op.Config{
-		CryptoKey:                [32]byte(cryptoKey),
 		DefaultLogoutRedirectURI: p.issuer + loggedOutPath,
 		CodeMethodS256:           true,
 		AuthMethodPost:           true,
@@ -190,7 +189,10 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		SupportedClaims:          supportedClaims,
 		SupportedScopes:          supportedScopes,
 	}
-	opts := []op.Option{op.WithIDTokenHintKeySet(keys), op.WithAccessTokenKeySet(keys)}
+	opts := []op.Option{
+		op.WithIDTokenHintKeySet(keys), op.WithAccessTokenKeySet(keys),
+		op.WithCrypto(newTokenSealer([32]byte(cryptoKey))),
+	}
 	if cfg.Insecure {
 		opts = append(opts, op.WithAllowInsecure())
 	}
