@@ -1,10 +1,14 @@
 package provider
 
 import (
+	"bytes"
+	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -248,5 +252,69 @@ func TestEndSessionExpiredHint(t *testing.T) {
 	}
 	if _, err := e.store.GetSession(t.Context(), sid, e.clock.Now()); err == nil {
 		t.Error("session named by the hint's sid survived")
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger shared by requests.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Every request is logged once with its ID, method, path, status and
+// duration, never with its query string.
+func TestRequestLogLine(t *testing.T) {
+	var buf syncBuffer
+	e := newEnv(t, newSQLite(t), func(c *Config) {
+		c.Logger = slog.New(slog.NewJSONHandler(&buf, nil))
+	})
+	req, err := http.NewRequest(http.MethodGet, e.issuer+"/authorize?client_id=nobody&code=query-secret-4711", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Request-Id", "req-log-1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if strings.Contains(buf.String(), "query-secret-4711") {
+		t.Fatalf("the log shows the query string:\n%s", buf.String())
+	}
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("log line %q: %v", l, err)
+		}
+		if m["msg"] == "http request" {
+			lines = append(lines, m)
+		}
+	}
+	if len(lines) != 1 {
+		t.Fatalf("%d request lines, want 1:\n%s", len(lines), buf.String())
+	}
+	l := lines[0]
+	if l["level"] != "INFO" || l["request_id"] != "req-log-1" || l["method"] != "GET" ||
+		l["path"] != "/dingbridge/authorize" || l["status"] != float64(resp.StatusCode) {
+		t.Errorf("request line %v; want INFO req-log-1 GET /dingbridge/authorize %d", l, resp.StatusCode)
+	}
+	if d, ok := l["duration"].(float64); !ok || d <= 0 {
+		t.Errorf("duration %v, want a positive number", l["duration"])
+	}
+	if _, ok := l["time"].(string); !ok {
+		t.Errorf("no time in %v", l)
 	}
 }

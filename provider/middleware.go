@@ -74,9 +74,17 @@ func (p *Provider) withRequestID(next http.Handler) http.Handler {
 		p.inflight.Add(1)
 		defer p.inflight.Add(-1)
 		next.ServeHTTP(rec, r)
-		p.log.LogAttrs(r.Context(), slog.LevelInfo, "http request", slog.String("request_id", id),
-			slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
+		// The record is handed to the handler directly: a Logger method
+		// would walk the stack for a source location this line never
+		// shows (it is always this middleware).
+		if h := p.log.Handler(); h.Enabled(r.Context(), slog.LevelInfo) {
+			end := time.Now()
+			line := slog.NewRecord(end, slog.LevelInfo, "http request", 0)
+			line.AddAttrs(slog.String("request_id", id),
+				slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.Int("status", rec.status), slog.Duration("duration", end.Sub(start)))
+			_ = h.Handle(r.Context(), line)
+		}
 	})
 }
 
