@@ -181,7 +181,9 @@ type AccessToken struct {
 // GetAccessTokenUser returns them.
 type AccessTokenUser struct {
 	Token AccessToken
-	User  User
+	// User is the token's user; its Profile is left zero when Bindings
+	// is not empty, since claims then show a binding's profile.
+	User User
 	// Bindings are the user's DingTalk bindings in ListBindings order.
 	Bindings []Binding
 	// SessionFound reports that the token names a session and GetSession

@@ -126,7 +126,8 @@ var (
 	// only when the login's profile differs from it (UpdatedAt moves
 	// only then, on every path), so a returning person with an unchanged
 	// profile costs one row write less; the statement returns the user as
-	// it is after the statement either way.
+	// it is after the statement either way, but for its profile, which is
+	// the login's (completeLoginOnce sets it without reading it back).
 	completeByUserIDSQL        = completeByUserID(false)
 	completePendingByUserIDSQL = completeByUserID(true)
 	// completeBySubjectSQL completes a login of an existing user
@@ -169,7 +170,7 @@ func completeByUserID(pending bool) string {
 	), s AS (
 		` + sessionUpsert + ` FROM b` + sessionConflict + `
 	)
-	SELECT ar.*, users.subject, @profile::jsonb, users.created_at, COALESCE(u.updated_at, users.updated_at)
+	SELECT ar.*, users.subject, users.created_at, COALESCE(u.updated_at, users.updated_at)
 	FROM ar, b JOIN users ON users.subject = b.subject LEFT JOIN u ON true`
 }
 
@@ -231,7 +232,13 @@ func (s *Store) completeLoginOnce(ctx context.Context, c storage.LoginCompletion
 		a authRequestScan
 		u userScan
 	)
-	scan := func(row pgx.Row) error { return row.Scan(append(a.dests(), u.dests()...)...) }
+	dests := append(a.dests(), u.dests()...)
+	if byID {
+		// The user's profile is the login's: not read back.
+		dests = append(a.dests(), &u.u.Subject, &u.createdAt, &u.updatedAt)
+		u.u.Profile = ident.Profile
+	}
+	scan := func(row pgx.Row) error { return row.Scan(dests...) }
 	if err := asyncCommit(ctx, s.pool, q, args, scan); err != nil {
 		return storage.User{}, storage.AuthRequest{}, err
 	}

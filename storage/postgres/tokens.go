@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -214,12 +215,19 @@ func (s *Store) GetAccessTokenUser(ctx context.Context, id string, now time.Time
 	var (
 		a           accessScan
 		u           userScan
+		profile     json.RawMessage
 		sessionCorp pgtype.Text
 		bindings    []bindingScan
 	)
-	dests := append(append(a.dests(), u.dests()...), &sessionCorp, &bindings)
+	dests := append(a.dests(), &u.u.Subject, &profile, &u.createdAt, &u.updatedAt, &sessionCorp, &bindings)
 	if err := s.pool.QueryRow(ctx, accessTokenUserQuery, id, now).Scan(dests...); err != nil {
 		return storage.AccessTokenUser{}, dbErr("get access token user", err)
+	}
+	// The claims show a binding's profile when there is one.
+	if len(bindings) == 0 {
+		if err := json.Unmarshal(profile, &u.u.Profile); err != nil {
+			return storage.AccessTokenUser{}, fmt.Errorf("get access token user: profile: %w", err)
+		}
 	}
 	out := storage.AccessTokenUser{
 		Token:         a.value(),

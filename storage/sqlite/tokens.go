@@ -102,6 +102,9 @@ func (s *Store) GetAccessTokenUser(ctx context.Context, id string, now time.Time
 		if out.Bindings, err = listBindings(ctx, tx, out.Token.Subject); err != nil {
 			return err
 		}
+		if len(out.Bindings) > 0 {
+			out.User.Profile = storage.Profile{} // as the contract says
+		}
 		if out.Token.SessionID == "" {
 			return nil
 		}
