@@ -78,12 +78,12 @@ func withBearerChallenge(next http.Handler) http.Handler {
 	})
 }
 
-// UserInfo answers with op's userinfo, mapping its errors to RFC 6750: an
+// UserInfo answers with userInfo, mapping its errors to RFC 6750: an
 // access token that is malformed, unknown, expired or revoked is
 // invalid_token (401); insufficient_scope stays 403; anything else is a
 // server error.
 func (s *server) UserInfo(ctx context.Context, r *op.Request[oidc.UserInfoRequest]) (*op.Response, error) {
-	resp, err := s.LegacyServer.UserInfo(ctx, r)
+	resp, err := s.userInfo(ctx, r)
 	if err == nil {
 		return resp, nil
 	}

@@ -24,7 +24,7 @@
 //	                                          refresh_token       server.RefreshToken
 //	                                          client_credentials  op LegacyServer → opStorage.ClientCredentialsTokenRequest
 //	                                          token-exchange      server.TokenExchange (other token types: invalid_request)
-//	GET/POST /userinfo                      server.UserInfo (op's; token failures are 401 invalid_token) → opStorage.SetUserinfoFromToken
+//	GET/POST /userinfo                      server.UserInfo (token failures are 401 invalid_token) → opStorage.SetUserinfoFromToken
 //	POST /oauth/introspect                  server.Introspect (RFC 7662)
 //	POST /oauth/revoke                      op → server.VerifyClient → server.Revocation (RFC 7009)
 //	GET/POST /end_session                   server.EndSession → Provider.endSession
@@ -113,19 +113,21 @@
 //     invalid_client, 401; public clients send only client_id).
 //     server.CodeExchange loads the request by code digest (a code this
 //     process issued from memory, issuedcodes.go; otherwise from storage), checks
-//     client, redirect_uri and PKCE, and calls op.CreateTokenResponse.
-//     op asks opStorage for tokens: storage.RedeemAuthCode spends the
+//     client, redirect_uri and PKCE, and issues the tokens
+//     (Provider.tokenResponseFor: op.CreateAccessToken, then
+//     Provider.idToken, which gives the claims op.CreateIDToken gives and
+//     encodes them in one pass, claimsjson.go).
+//     op.CreateAccessToken asks opStorage for tokens: storage.RedeemAuthCode spends the
 //     code (the request stays, done, until it expires, so that its
 //     handle cannot start it again) and stores the access token (and, with
 //     offline_access and the refresh_token grant, a refresh token of a
 //     new family) and the session–client link back-channel logout reads
 //     (storage.ListSessionClients) in one transaction (commit 2); a second redemption
-//     finds nothing and is invalid_grant. op signs the ID token with the
+//     finds nothing and is invalid_grant. idToken signs the ID token with the
 //     KeyManager's active key (nonce, at_hash, c_hash, auth_time, amr,
-//     azp, and sid from opStorage.SetUserinfoFromRequest); op's
-//     DeleteAuthRequest afterwards is a no-op. When this is the only
+//     azp, and sid from opStorage.SetUserinfoFromRequest). When this is the only
 //     request the process is serving, the redemption's transaction runs
-//     in its own goroutine while op signs (tokens.go, redemption), and
+//     in its own goroutine while the tokens are signed (tokens.go, redemption), and
 //     CodeExchange waits for it before answering: tokens leave only
 //     after the commit, and a refused redemption drops them. The
 //     response carries session_state = sid.
@@ -140,7 +142,8 @@
 //     session is gone), and releases the claims of the token's scopes
 //     plus the policy's AlwaysRelease scopes as the client policy maps
 //     them (claims.go: profile, email, phone only when requested, groups
-//     and roles, the dingtalk object), as application/json. The ID token
+//     and roles, the dingtalk object), as application/json
+//     (userInfoJSON, claimsjson.go). The ID token
 //     carries them too only when the policy says ClaimsInIDToken.
 //  6. refresh_token: server.RefreshToken loads the token by digest;
 //     storage.RotateRefreshToken marks it rotated and stores its

@@ -268,7 +268,7 @@ func (p *Provider) exchangeTokens(ctx context.Context, c *client, req *exchangeR
 		Scope:        req.scopes,
 	}
 	if slices.Contains(req.scopes, oidc.ScopeOpenID) {
-		resp.IDToken, err = op.CreateIDToken(ctx, p.issuer, req, c.IDTokenLifetime(), access, "", p.op.Storage(), c)
+		resp.IDToken, err = p.idToken(ctx, req, c, access, "")
 		if err != nil {
 			return nil, oidc.ErrServerError().WithParent(fmt.Errorf("create id token: %w", err))
 		}

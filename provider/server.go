@@ -133,7 +133,7 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 		// goroutine to cores that have other work.
 		req.redemption = newRedemption()
 	}
-	resp, err := op.CreateTokenResponse(ctx, req, r.Client, s.Provider(), true, r.Data.Code, "")
+	resp, err := s.p.tokenResponseFor(ctx, req, r.Client, r.Data.Code, "")
 	if rerr := req.redemption.wait(); rerr != nil {
 		return nil, rerr
 	}
@@ -195,7 +195,7 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 	if err := op.ValidateRefreshTokenScopes(r.Data.Scopes, req); err != nil {
 		return nil, err
 	}
-	resp, err := op.CreateTokenResponse(ctx, req, r.Client, s.Provider(), true, "", r.Data.RefreshToken)
+	resp, err := s.p.tokenResponseFor(ctx, req, r.Client, "", r.Data.RefreshToken)
 	if err != nil {
 		return nil, err
 	}
