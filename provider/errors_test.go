@@ -1,17 +1,16 @@
 package provider
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/dingbridge/dingbridge/internal/syncbuf"
 	"github.com/dingbridge/dingbridge/storage"
 )
 
@@ -255,28 +254,10 @@ func TestEndSessionExpiredHint(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for a logger shared by requests.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // Every request is logged once with its ID, method, path, status and
 // duration, never with its query string.
 func TestRequestLogLine(t *testing.T) {
-	var buf syncBuffer
+	var buf syncbuf.Buffer
 	e := newEnv(t, newSQLite(t), func(c *Config) {
 		c.Logger = slog.New(slog.NewJSONHandler(&buf, nil))
 	})

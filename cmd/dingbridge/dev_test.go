@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dingbridge/dingbridge/dingtalk/dingtalktest"
+	"github.com/dingbridge/dingbridge/internal/syncbuf"
 )
 
 // startDev runs "dingbridge dev" on loopback ports with its database in a
@@ -32,7 +33,7 @@ func startDevArgs(t *testing.T, flags ...string) (string, func() string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	addrs := make(chan net.Addr, 1)
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	a := &app{stdout: &stdout, stderr: &stderr, getenv: envMap(nil), onListen: func(addr net.Addr) { addrs <- addr }}
 	done := make(chan int, 1)
 	args := append([]string{"dev", "--listen", "127.0.0.1:0", "--simulator-listen", "127.0.0.1:0"}, flags...)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dingbridge/dingbridge/dingtalk/dingtalktest"
+	"github.com/dingbridge/dingbridge/internal/syncbuf"
 	"github.com/dingbridge/dingbridge/storage/postgres/postgrestest"
 )
 
@@ -23,7 +23,7 @@ func startServe(t *testing.T, env map[string]string, args ...string) (string, fu
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	addrs := make(chan net.Addr, 1)
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	a := &app{stdout: &stdout, stderr: &stderr, getenv: envMap(env), onListen: func(addr net.Addr) { addrs <- addr }}
 	done := make(chan int, 1)
 	go func() { done <- a.run(ctx, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)) }()
@@ -193,26 +193,6 @@ func TestServePostgres(t *testing.T) {
 	if out := mustRun(t, env, "keys", "list"); !strings.Contains(out, "ES256") || !strings.Contains(out, "active") {
 		t.Errorf("keys list after serve:\n%s", out)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a server's
-// logger and the test's reads.
-type syncBuffer struct {
-	// mu guards buf.
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func TestServeDingTalkLogin(t *testing.T) {

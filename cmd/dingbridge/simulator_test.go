@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dingbridge/dingbridge/dingtalk/dingtalktest"
+	"github.com/dingbridge/dingbridge/internal/syncbuf"
 )
 
 // startSimulator runs "dingbridge simulator" with args and returns its base
@@ -18,7 +19,7 @@ func startSimulator(t *testing.T, args ...string) (string, func() (int, string))
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	addrs := make(chan net.Addr, 1)
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	a := &app{stdout: &stdout, stderr: &stderr, getenv: envMap(nil), onListen: func(addr net.Addr) { addrs <- addr }}
 	done := make(chan int, 1)
 	go func() { done <- a.run(ctx, append([]string{"simulator", "--listen", "127.0.0.1:0"}, args...)) }()

@@ -26,6 +26,7 @@ import (
 
 	"github.com/dingbridge/dingbridge/dingtalk"
 	"github.com/dingbridge/dingbridge/dingtalk/dingtalktest"
+	"github.com/dingbridge/dingbridge/internal/syncbuf"
 	"github.com/dingbridge/dingbridge/provider"
 	"github.com/dingbridge/dingbridge/provider/login"
 	"github.com/dingbridge/dingbridge/provider/resolve"
@@ -53,25 +54,8 @@ type env struct {
 	issuer string
 	rp     *rp
 	clock  *clock
-	logs   *syncBuffer
+	logs   *syncbuf.Buffer
 	client storage.Client
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // options shape an env.
@@ -100,7 +84,7 @@ func newEnv(t *testing.T, o options) *env {
 	if o.corps == nil {
 		o.corps = []resolve.Corp{corp1()}
 	}
-	e := &env{t: t, clock: &clock{}, logs: &syncBuffer{}}
+	e := &env{t: t, clock: &clock{}, logs: &syncbuf.Buffer{}}
 	e.dt = dingtalktest.NewServer()
 	t.Cleanup(e.dt.Close)
 	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
