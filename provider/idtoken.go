@@ -62,7 +62,7 @@ func (p *Provider) idToken(ctx context.Context, req op.IDTokenRequest, c op.Clie
 	}
 	if len(scopes) > 0 {
 		info := new(oidc.UserInfo)
-		if err := (&opStorage{p: p}).SetUserinfoFromRequest(ctx, info, req, scopes); err != nil {
+		if err := p.opStore.SetUserinfoFromRequest(ctx, info, req, scopes); err != nil {
 			return "", err
 		}
 		claims.SetUserInfo(info)
@@ -109,7 +109,7 @@ func (s *server) userInfo(ctx context.Context, r *op.Request[oidc.UserInfoReques
 		return nil, op.NewStatusError(oidc.ErrAccessDenied().WithDescription("access token invalid"), http.StatusUnauthorized)
 	}
 	info := new(oidc.UserInfo)
-	if err := (&opStorage{p: s.p}).SetUserinfoFromToken(ctx, info, id, subject, r.Header.Get("Origin")); err != nil {
+	if err := s.p.opStore.SetUserinfoFromToken(ctx, info, id, subject, r.Header.Get("Origin")); err != nil {
 		return nil, op.NewStatusError(err, http.StatusForbidden)
 	}
 	return op.NewResponse(userInfoJSON{info}), nil

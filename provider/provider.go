@@ -109,7 +109,10 @@ type Provider struct {
 	// (authreqs.go).
 	requests *securecookie.SecureCookie
 	op       op.OpenIDProvider
-	server   *server
+	// opStore is the op.Storage op was given; the token grants and
+	// userinfo call it directly too.
+	opStore *opStorage
+	server  *server
 	// tokenLifetimeCap bounds every signed token's lifetime to what key
 	// rotation keeps verifiable.
 	tokenLifetimeCap time.Duration
@@ -196,7 +199,8 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	if cfg.Insecure {
 		opts = append(opts, op.WithAllowInsecure())
 	}
-	p.op, err = op.NewProvider(opConfig, &opStorage{p: p}, op.StaticIssuer(p.issuer), opts...)
+	p.opStore = &opStorage{p: p}
+	p.op, err = op.NewProvider(opConfig, p.opStore, op.StaticIssuer(p.issuer), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("provider: %w", err)
 	}

@@ -232,11 +232,13 @@ func (s *Store) completeLoginOnce(ctx context.Context, c storage.LoginCompletion
 		a authRequestScan
 		u userScan
 	)
-	dests := append(a.dests(), u.dests()...)
+	var dests []any
 	if byID {
 		// The user's profile is the login's: not read back.
 		dests = append(a.dests(), &u.u.Subject, &u.createdAt, &u.updatedAt)
 		u.u.Profile = ident.Profile
+	} else {
+		dests = append(a.dests(), u.dests()...)
 	}
 	scan := func(row pgx.Row) error { return row.Scan(dests...) }
 	if err := asyncCommit(ctx, s.pool, q, args, scan); err != nil {
