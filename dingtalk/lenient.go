@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"math"
 	"reflect"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // Every DingTalk reply is decoded by decodeLenient, the one place where the
@@ -21,20 +21,28 @@ import (
 //   - booleans may arrive as "true"/"false" or 0/1;
 //   - a field name matches exactly, else ignoring case, else ignoring case
 //     and underscores, so sub_code/subCode, request_id/requestid/RequestId
-//     and Code/code all land in the same field;
+//     and Code/code all land in the same field; among keys that match a
+//     field the same way, the lexically first wins, and of a key repeated
+//     in an object, its last value;
 //   - missing fields stay zero; unknown fields are ignored.
 //
 // Decode errors name the field path and JSON type, never a value.
+//
+// The reply is checked once (parseLenient) and then read straight into
+// each target (lenientDoc.assign): a key no field wants is skipped
+// without being decoded, and only fields of interface or json.RawMessage
+// type go through a generic tree (parseTree).
 func decodeLenient(data []byte, v any) error {
-	tree, err := parseTree(data)
+	doc, err := parseLenient(data)
 	if err != nil {
 		return err
 	}
-	return assignTree(tree, v)
+	return doc.assign(v)
 }
 
-// parseTree parses one JSON value, keeping numbers as json.Number, for
-// assignTree. A reply parsed once can be assigned to several targets.
+// parseTree parses one JSON value, keeping numbers as json.Number: what
+// a field of interface type receives, and what a json.RawMessage field
+// holds re-encoded.
 func parseTree(data []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
@@ -45,164 +53,654 @@ func parseTree(data []byte) (any, error) {
 	return tree, nil
 }
 
-// assignTree decodes a parsed tree into v as decodeLenient does.
-func assignTree(tree any, v any) error {
+// maxDepth bounds the nesting of a reply, as encoding/json does.
+const maxDepth = 10000
+
+// lenientDoc is one JSON value, well formed, that decodeLenient's rules
+// assign to any number of targets.
+type lenientDoc struct {
+	data []byte
+	top  int // offset of the value
+	// ends holds, at the offset of each object, array and string, the
+	// offset just past it, so that skipping one costs nothing after
+	// the check.
+	ends []int32
+}
+
+// A syntaxError is a reply that is not JSON. It gives the offset, never
+// the text.
+type syntaxError struct {
+	msg    string
+	offset int
+}
+
+func (e *syntaxError) Error() string {
+	return fmt.Sprintf("invalid JSON: %s at offset %d", e.msg, e.offset)
+}
+
+// parseLenient checks that data starts with one JSON value; as with a
+// json.Decoder, what follows it is not looked at.
+func parseLenient(data []byte) (lenientDoc, error) {
+	top := skipSpace(data, 0)
+	if top == len(data) {
+		return lenientDoc{}, &syntaxError{"no value", top}
+	}
+	var ends []int32
+	if len(data) <= math.MaxInt32 {
+		ends = make([]int32, len(data))
+	}
+	if _, err := skipValue(data, top, 0, ends); err != nil {
+		return lenientDoc{}, err
+	}
+	return lenientDoc{data: data, top: top, ends: ends}, nil
+}
+
+// assign decodes the document into the value v points to.
+func (d lenientDoc) assign(v any) error {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return errors.New("decode into non-pointer")
 	}
-	return assign(rv.Elem(), tree, "")
+	a := &assigner{lenientDoc: d}
+	a.path = a.buf[:0]
+	return a.value(rv.Elem(), d.top)
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && isSpace(data[i]) {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the offset just past the JSON value at data[i],
+// checking its syntax, and records in ends (if not nil) where each
+// object, array and string ends.
+func skipValue(data []byte, i, depth int, ends []int32) (int, error) {
+	if i >= len(data) {
+		return i, &syntaxError{"unexpected end", i}
+	}
+	switch c := data[i]; {
+	case c == '{' || c == '[':
+		if depth >= maxDepth {
+			return i, &syntaxError{"nested too deeply", i}
+		}
+		closing := byte('}')
+		if c == '[' {
+			closing = ']'
+		}
+		start := i
+		i = skipSpace(data, i+1)
+		if i < len(data) && data[i] == closing {
+			return ended(ends, start, i+1), nil
+		}
+		for {
+			var err error
+			if c == '{' {
+				if i >= len(data) || data[i] != '"' {
+					return i, &syntaxError{"expected an object key", i}
+				}
+				if i, err = skipString(data, i, ends); err != nil {
+					return i, err
+				}
+				i = skipSpace(data, i)
+				if i >= len(data) || data[i] != ':' {
+					return i, &syntaxError{"expected ':' after an object key", i}
+				}
+				i = skipSpace(data, i+1)
+			}
+			if i, err = skipValue(data, i, depth+1, ends); err != nil {
+				return i, err
+			}
+			i = skipSpace(data, i)
+			switch {
+			case i >= len(data):
+				return i, &syntaxError{"unexpected end", i}
+			case data[i] == ',':
+				i = skipSpace(data, i+1)
+			case data[i] == closing:
+				return ended(ends, start, i+1), nil
+			default:
+				return i, &syntaxError{"expected ',' or " + string(closing), i}
+			}
+		}
+	case c == '"':
+		return skipString(data, i, ends)
+	case c == '-' || c >= '0' && c <= '9':
+		return skipNumber(data, i)
+	case c == 't':
+		return skipLiteral(data, i, "true")
+	case c == 'f':
+		return skipLiteral(data, i, "false")
+	case c == 'n':
+		return skipLiteral(data, i, "null")
+	}
+	return i, &syntaxError{"expected a value", i}
+}
+
+// ended records in ends (if not nil) that the value at start ends at
+// end, and returns end.
+func ended(ends []int32, start, end int) int {
+	if ends != nil {
+		ends[start] = int32(end)
+	}
+	return end
+}
+
+func skipLiteral(data []byte, i int, lit string) (int, error) {
+	if len(data)-i < len(lit) || string(data[i:i+len(lit)]) != lit {
+		return i, &syntaxError{"invalid literal", i}
+	}
+	return i + len(lit), nil
+}
+
+// skipString returns the offset just past the string at data[i] (a
+// quote), checking its escapes and that it holds no control character.
+func skipString(data []byte, i int, ends []int32) (int, error) {
+	start := i
+	for i++; i < len(data); i++ {
+		switch c := data[i]; {
+		case c == '"':
+			return ended(ends, start, i+1), nil
+		case c < 0x20:
+			return i, &syntaxError{"control character in string", i}
+		case c == '\\':
+			i++
+			if i >= len(data) {
+				return i, &syntaxError{"unexpected end", i}
+			}
+			switch data[i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if len(data)-i < 5 {
+					return i, &syntaxError{"unexpected end", len(data)}
+				}
+				for _, h := range data[i+1 : i+5] {
+					if !(h >= '0' && h <= '9' || h >= 'a' && h <= 'f' || h >= 'A' && h <= 'F') {
+						return i, &syntaxError{"invalid escape", i}
+					}
+				}
+				i += 4
+			default:
+				return i, &syntaxError{"invalid escape", i}
+			}
+		}
+	}
+	return start, &syntaxError{"unterminated string", start}
+}
+
+// skipNumber returns the offset just past the number at data[i]:
+// -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+func skipNumber(data []byte, i int) (int, error) {
+	digits := func(i int) int {
+		for i < len(data) && data[i] >= '0' && data[i] <= '9' {
+			i++
+		}
+		return i
+	}
+	if data[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(data) && data[i] == '0':
+		i++
+	case i < len(data) && data[i] >= '1' && data[i] <= '9':
+		i = digits(i)
+	default:
+		return i, &syntaxError{"invalid number", i}
+	}
+	if i < len(data) && data[i] == '.' {
+		j := digits(i + 1)
+		if j == i+1 {
+			return j, &syntaxError{"invalid number", j}
+		}
+		i = j
+	}
+	if i < len(data) && (data[i] == 'e' || data[i] == 'E') {
+		i++
+		if i < len(data) && (data[i] == '+' || data[i] == '-') {
+			i++
+		}
+		j := digits(i)
+		if j == i {
+			return j, &syntaxError{"invalid number", j}
+		}
+		i = j
+	}
+	return i, nil
+}
+
+// end returns the offset just past the value at data[i], which
+// parseLenient has checked: from ends, else by counting brackets and
+// jumping over strings, without checking again.
+func (d lenientDoc) end(i int) int {
+	if d.ends != nil && d.ends[i] != 0 {
+		return int(d.ends[i])
+	}
+	data := d.data
+	switch data[i] {
+	case '"':
+		return d.strEnd(i)
+	case '{', '[':
+		depth := 0
+		for {
+			switch data[i] {
+			case '"':
+				i = d.strEnd(i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+	}
+	switch data[i] {
+	case 't', 'n':
+		return i + 4
+	case 'f':
+		return i + 5
+	}
+	j, _ := skipNumber(data, i)
+	return j
+}
+
+// strEnd returns the offset just past the checked string at data[i].
+func (d lenientDoc) strEnd(i int) int {
+	if d.ends != nil {
+		return int(d.ends[i])
+	}
+	data := d.data
+	for j := i + 1; ; j++ {
+		switch data[j] {
+		case '"':
+			return j + 1
+		case '\\':
+			j++ // the escaped character; \uXXXX has no quote either
+		}
+	}
+}
+
+// str returns the string at data[i] (a quote) and the offset past it.
+// Strings without escapes that are valid UTF-8 are copied as they are;
+// the others are unquoted by encoding/json, so that escapes, surrogates
+// and invalid bytes come out as encoding/json has them.
+func (d lenientDoc) str(i int) (string, int) {
+	j := d.strEnd(i)
+	raw := d.data[i+1 : j-1]
+	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+		return string(raw), j
+	}
+	var s string
+	_ = json.Unmarshal(d.data[i:j], &s) // well formed: cannot fail
+	return s, j
+}
+
+// rawKey is like str, for object keys: it returns the key's bytes
+// without copying when they need no unquoting.
+func (d lenientDoc) rawKey(i int) ([]byte, int) {
+	j := d.strEnd(i)
+	raw := d.data[i+1 : j-1]
+	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+		return raw, j
+	}
+	var s string
+	_ = json.Unmarshal(d.data[i:j], &s)
+	return []byte(s), j
+}
+
+// A member is one key of an object and the offset of its value.
+type member struct {
+	key []byte
+	val int
+}
+
+// members appends the members of the object at data[i] to ms, in order.
+func (d lenientDoc) members(i int, ms []member) []member {
+	i = skipSpace(d.data, i+1)
+	if d.data[i] == '}' {
+		return ms
+	}
+	for {
+		var key []byte
+		key, i = d.rawKey(i)
+		i = skipSpace(d.data, i)    // at ':'
+		v := skipSpace(d.data, i+1) // at the value
+		ms = append(ms, member{key: key, val: v})
+		i = skipSpace(d.data, d.end(v))
+		if d.data[i] == '}' {
+			return ms
+		}
+		i = skipSpace(d.data, i+1) // past ','
+	}
+}
+
+// lastByKey reports, for members in order, whether ms[k] is the last
+// member with its key: of a repeated key, the last value counts.
+func lastByKey(ms []member, k int) bool {
+	for _, m := range ms[k+1:] {
+		if bytes.Equal(m.key, ms[k].key) {
+			return false
+		}
+	}
+	return true
+}
+
+// An assigner decodes a document into one target. path is where it is
+// in the target, for errors: made into a string only when an error
+// names it.
+type assigner struct {
+	lenientDoc
+	path []pathElem
+	buf  [8]pathElem
+}
+
+type pathElem struct {
+	name  string // field name or map key
+	index int    // element index when kind is pathIndex
+	kind  pathKind
+}
+
+type pathKind uint8
+
+const (
+	pathField pathKind = iota // parent.name, or name at the top
+	pathKey                   // parent.name, also at the top (".name")
+	pathIndex                 // parent[index]
+)
+
+func (a *assigner) push(e pathElem) { a.path = append(a.path, e) }
+func (a *assigner) pop()            { a.path = a.path[:len(a.path)-1] }
+
+// pathString spells the current path as errors give it: "a.b[2].c".
+func (a *assigner) pathString() string {
+	var s string
+	for _, e := range a.path {
+		switch {
+		case e.kind == pathIndex:
+			s += "[" + strconv.Itoa(e.index) + "]"
+		case e.kind == pathField && s == "":
+			s = e.name
+		default:
+			s += "." + e.name
+		}
+	}
+	return s
 }
 
 var rawMessageType = reflect.TypeFor[json.RawMessage]()
 
-func assign(dst reflect.Value, src any, path string) error {
-	if src == nil {
+// value assigns the value at data[i] to dst.
+func (a *assigner) value(dst reflect.Value, i int) error {
+	d := a.lenientDoc
+	c := d.data[i]
+	if c == 'n' { // null: dst keeps its value
 		return nil
 	}
 	if dst.Type() == rawMessageType {
-		b, err := json.Marshal(src)
-		if err != nil {
-			return fmt.Errorf("field %s: %w", path, err)
+		tree, err := parseTree(d.data[i:d.end(i)])
+		if err == nil {
+			var b []byte
+			if b, err = json.Marshal(tree); err == nil {
+				dst.SetBytes(b)
+				return nil
+			}
 		}
-		dst.SetBytes(b)
-		return nil
+		return fmt.Errorf("field %s: %w", a.pathString(), err)
 	}
 	switch dst.Kind() {
 	case reflect.Pointer:
 		if dst.IsNil() {
 			dst.Set(reflect.New(dst.Type().Elem()))
 		}
-		return assign(dst.Elem(), src, path)
+		return a.value(dst.Elem(), i)
 	case reflect.Interface:
 		if !dst.IsNil() && dst.Elem().Kind() == reflect.Pointer {
-			return assign(dst.Elem(), src, path) // decode into the value it points to
+			return a.value(dst.Elem(), i) // decode into the value it points to
 		}
 		if dst.NumMethod() == 0 {
-			dst.Set(reflect.ValueOf(src))
+			tree, err := parseTree(d.data[i:d.end(i)])
+			if err != nil {
+				return fmt.Errorf("field %s: %w", a.pathString(), err)
+			}
+			dst.Set(reflect.ValueOf(tree))
 			return nil
 		}
 	case reflect.String:
-		switch s := src.(type) {
-		case string:
+		switch {
+		case c == '"':
+			s, _ := d.str(i)
 			dst.SetString(s)
 			return nil
-		case json.Number:
-			dst.SetString(s.String())
+		case c == 't' || c == 'f':
+			dst.SetString(strconv.FormatBool(c == 't'))
 			return nil
-		case bool:
-			dst.SetString(strconv.FormatBool(s))
+		case isNumberStart(c):
+			dst.SetString(string(d.data[i:d.end(i)]))
 			return nil
 		}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		n, ok := toInt64(src)
-		if ok && !dst.OverflowInt(n) {
-			dst.SetInt(n)
-			return nil
+		if s, ok := d.scalarText(i); ok {
+			n, ok := toInt64(s)
+			if ok && !dst.OverflowInt(n) {
+				dst.SetInt(n)
+				return nil
+			}
 		}
 	case reflect.Float32, reflect.Float64:
-		if f, ok := toFloat64(src); ok {
-			dst.SetFloat(f)
-			return nil
+		if s, ok := d.scalarText(i); ok {
+			if f, ok := toFloat64(s); ok {
+				dst.SetFloat(f)
+				return nil
+			}
 		}
 	case reflect.Bool:
-		if b, ok := toBool(src); ok {
+		var b, ok bool
+		switch {
+		case c == 't' || c == 'f':
+			b, ok = c == 't', true
+		case c == '"' || isNumberStart(c):
+			s, _ := d.scalarText(i)
+			b, ok = toBool(s)
+		}
+		if ok {
 			dst.SetBool(b)
 			return nil
 		}
 	case reflect.Slice:
-		arr, ok := src.([]any)
-		if !ok {
-			if s, isStr := src.(string); isStr && s == "" {
+		switch c {
+		case '[':
+			return a.slice(dst, i)
+		case '"':
+			if d.data[i+1] == '"' { // "" means none
 				return nil
 			}
-			break
 		}
-		out := reflect.MakeSlice(dst.Type(), len(arr), len(arr))
-		for i, el := range arr {
-			if err := assign(out.Index(i), el, path+"["+strconv.Itoa(i)+"]"); err != nil {
-				return err
-			}
-		}
-		dst.Set(out)
-		return nil
 	case reflect.Map:
-		obj, ok := src.(map[string]any)
-		if !ok || dst.Type().Key().Kind() != reflect.String {
-			break
+		if c == '{' && dst.Type().Key().Kind() == reflect.String {
+			return a.mapping(dst, i)
 		}
-		m := reflect.MakeMapWithSize(dst.Type(), len(obj))
-		for k, el := range obj {
-			ev := reflect.New(dst.Type().Elem()).Elem()
-			if err := assign(ev, el, path+"."+k); err != nil {
-				return err
-			}
-			m.SetMapIndex(reflect.ValueOf(k).Convert(dst.Type().Key()), ev)
-		}
-		dst.Set(m)
-		return nil
 	case reflect.Struct:
-		obj, ok := src.(map[string]any)
-		if !ok {
-			break
+		if c == '{' {
+			return a.object(dst, i)
 		}
-		return assignStruct(dst, obj, path)
 	}
-	if path == "" {
-		path = "(top level)"
-	}
-	return fmt.Errorf("field %s: cannot use JSON %s as %s", path, jsonKind(src), dst.Type())
+	return fmt.Errorf("field %s: cannot use JSON %s as %s", a.orTopLevel(), jsonKind(c), dst.Type())
 }
 
-func assignStruct(dst reflect.Value, obj map[string]any, path string) error {
-	info := structFields(dst.Type())
-	fuzzy := info.needsFuzzy(obj)
-	var folded, squashed map[string]any // built on first miss
-	for _, f := range info.fields {
-		v, ok := obj[f.name]
-		if !ok && fuzzy {
-			if folded == nil {
-				folded, squashed = foldKeys(obj)
+func (a *assigner) orTopLevel() string {
+	if s := a.pathString(); s != "" {
+		return s
+	}
+	return "(top level)"
+}
+
+func isNumberStart(c byte) bool { return c == '-' || c >= '0' && c <= '9' }
+
+// scalarText returns the text of a number, or the contents of a string;
+// ok is false for other values.
+func (d lenientDoc) scalarText(i int) (string, bool) {
+	switch c := d.data[i]; {
+	case c == '"':
+		s, _ := d.str(i)
+		return s, true
+	case isNumberStart(c):
+		return string(d.data[i:d.end(i)]), true
+	}
+	return "", false
+}
+
+func (a *assigner) slice(dst reflect.Value, i int) error {
+	d := a.lenientDoc
+	out := reflect.MakeSlice(dst.Type(), 0, 0)
+	i = skipSpace(d.data, i+1)
+	if d.data[i] != ']' {
+		for n := 0; ; n++ {
+			out = reflect.Append(out, reflect.Zero(dst.Type().Elem()))
+			a.push(pathElem{index: n, kind: pathIndex})
+			err := a.value(out.Index(n), i)
+			a.pop()
+			if err != nil {
+				return err
 			}
-			v, ok = folded[f.lower]
-			if !ok {
-				v, ok = squashed[f.squashed]
+			i = skipSpace(d.data, d.end(i))
+			if d.data[i] == ']' {
+				break
 			}
+			i = skipSpace(d.data, i+1)
 		}
-		if !ok {
+	}
+	dst.Set(out)
+	return nil
+}
+
+func (a *assigner) mapping(dst reflect.Value, i int) error {
+	d := a.lenientDoc
+	var buf [16]member
+	ms := d.members(i, buf[:0])
+	m := reflect.MakeMapWithSize(dst.Type(), len(ms))
+	for k, mb := range ms {
+		if !lastByKey(ms, k) {
 			continue
 		}
-		p := f.name
-		if path != "" {
-			p = path + "." + f.name
+		key := string(mb.key)
+		ev := reflect.New(dst.Type().Elem()).Elem()
+		a.push(pathElem{name: key, kind: pathKey})
+		err := a.value(ev, mb.val)
+		a.pop()
+		if err != nil {
+			return err
 		}
-		if err := assign(dst.Field(f.index), v, p); err != nil {
+		m.SetMapIndex(reflect.ValueOf(key).Convert(dst.Type().Key()), ev)
+	}
+	dst.Set(m)
+	return nil
+}
+
+// object assigns the object at data[i] to the struct dst: each field
+// takes the value of the key that matches it best (see decodeLenient),
+// in the order of the fields, so that an error names the first field
+// that fails.
+func (a *assigner) object(dst reflect.Value, i int) error {
+	d := a.lenientDoc
+	info := structFields(dst.Type())
+	var buf [48]member // a user's detail has some 40 keys
+	ms := d.members(i, buf[:0])
+	var chosenBuf [48]int
+	var chosen []int
+	if len(info.fields) <= len(chosenBuf) {
+		chosen = chosenBuf[:len(info.fields)]
+	} else {
+		chosen = make([]int, len(info.fields))
+	}
+	for f := range chosen {
+		chosen[f] = -1
+	}
+	fuzzy := false
+	for k, m := range ms {
+		fs := info.byName[string(m.key)]
+		for _, f := range fs {
+			chosen[f] = k // the last of a repeated key
+		}
+		if !fuzzy && (len(fs) != 1 || !info.fields[fs[0]].alone) {
+			fuzzy = info.mayFold(m.key)
+		}
+	}
+	if fuzzy {
+		for f, fi := range info.fields {
+			if chosen[f] < 0 {
+				chosen[f] = bestFuzzy(ms, fi)
+			}
+		}
+	}
+	for f, fi := range info.fields {
+		k := chosen[f]
+		if k < 0 {
+			continue
+		}
+		a.push(pathElem{name: fi.name})
+		err := a.value(dst.Field(fi.index), ms[k].val)
+		a.pop()
+		if err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// foldKeys indexes obj by lower-cased key and by squashed key; on
-// collisions the lexically first original key wins, so decoding is
-// deterministic.
-func foldKeys(obj map[string]any) (folded, squashed map[string]any) {
-	keys := make([]string, 0, len(obj))
-	for k := range obj {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	folded = make(map[string]any, len(obj))
-	squashed = make(map[string]any, len(obj))
-	for _, k := range keys {
-		if _, dup := folded[strings.ToLower(k)]; !dup {
-			folded[strings.ToLower(k)] = obj[k]
+// bestFuzzy returns the member a field without an exact key takes: of
+// the keys equal to its name ignoring case, else ignoring case and
+// underscores, the lexically first, and its last value; -1 if none.
+func bestFuzzy(ms []member, fi fieldInfo) int {
+	for _, squashed := range []bool{false, true} {
+		want := fi.lower
+		if squashed {
+			want = fi.squashed
 		}
-		if _, dup := squashed[squash(k)]; !dup {
-			squashed[squash(k)] = obj[k]
+		best := -1
+		for k, m := range ms {
+			if !foldMatch(m.key, want, squashed) {
+				continue
+			}
+			if best < 0 || bytes.Compare(m.key, ms[best].key) <= 0 {
+				best = k
+			}
+		}
+		if best >= 0 {
+			return best
 		}
 	}
-	return folded, squashed
+	return -1
+}
+
+// foldMatch reports whether key lower-cased (and, if squashed, without
+// underscores) is want, without allocating when key is ASCII.
+func foldMatch(key []byte, want string, squashed bool) bool {
+	j := 0
+	for _, c := range key {
+		switch {
+		case c >= 0x80:
+			if squashed {
+				return squash(string(key)) == want
+			}
+			return strings.ToLower(string(key)) == want
+		case c == '_' && squashed:
+			continue
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		if j == len(want) || want[j] != c {
+			return false
+		}
+		j++
+	}
+	return j == len(want)
 }
 
 func squash(s string) string { return strings.ReplaceAll(strings.ToLower(s), "_", "") }
@@ -213,48 +711,43 @@ type fieldInfo struct {
 	// lower and squashed are name lower-cased, and lower-cased without
 	// underscores, for the case- and underscore-blind matches.
 	lower, squashed string
+	// alone reports that no other field has the same squashed name: a
+	// key that is this field's exact name matches no other field.
+	alone bool
 }
 
 var fieldCache sync.Map // reflect.Type → *structInfo
 
-// structInfo is what assignStruct needs of a struct type.
+// structInfo is what lenientDoc.object needs of a struct type.
 type structInfo struct {
 	fields []fieldInfo
-	// exact holds the field names; squashed counts the fields of each
-	// squashed name.
-	exact    map[string]bool
+	// byName gives the fields (indexes into fields) of each name;
+	// squashed counts the fields of each squashed name.
+	byName   map[string][]int
 	squashed map[string]int
 }
 
-// needsFuzzy reports whether a key of obj could match a field other
-// than by its exact name (ignoring case and underscores); when none can,
-// the exact lookups give the same result and the folded indexes of obj
-// are not built.
-func (si *structInfo) needsFuzzy(obj map[string]any) bool {
+// mayFold reports whether key could match a field other than by its
+// exact name (ignoring case and underscores). When no key of an object
+// can, the exact matches are all there is.
+func (si *structInfo) mayFold(key []byte) bool {
 	var buf [64]byte
-	for k := range obj {
-		var n int
-		if b, ok := squashASCII(buf[:0], k); ok {
-			n = si.squashed[string(b)]
-		} else {
-			n = si.squashed[squash(k)]
-		}
-		if n == 0 || n == 1 && si.exact[k] {
-			continue
-		}
-		return true
+	var n int
+	if b, ok := squashASCII(buf[:0], key); ok {
+		n = si.squashed[string(b)]
+	} else {
+		n = si.squashed[squash(string(key))]
 	}
-	return false
+	return !(n == 0 || n == 1 && len(si.byName[string(key)]) == 1)
 }
 
 // squashASCII appends squash(k) to b without allocating when k is ASCII
 // and fits; ok is false otherwise.
-func squashASCII(b []byte, k string) ([]byte, bool) {
+func squashASCII(b, k []byte) ([]byte, bool) {
 	if len(k) > cap(b) {
 		return nil, false
 	}
-	for i := 0; i < len(k); i++ {
-		c := k[i]
+	for _, c := range k {
 		switch {
 		case c >= 0x80:
 			return nil, false
@@ -272,7 +765,7 @@ func structFields(t reflect.Type) *structInfo {
 	if si, ok := fieldCache.Load(t); ok {
 		return si.(*structInfo)
 	}
-	si := &structInfo{exact: map[string]bool{}, squashed: map[string]int{}}
+	si := &structInfo{byName: map[string][]int{}, squashed: map[string]int{}}
 	for i := range t.NumField() {
 		sf := t.Field(i)
 		if !sf.IsExported() {
@@ -289,28 +782,23 @@ func structFields(t reflect.Type) *structInfo {
 			}
 		}
 		si.fields = append(si.fields, fieldInfo{index: i, name: name, lower: strings.ToLower(name), squashed: squash(name)})
-		si.exact[name] = true
+		si.byName[name] = append(si.byName[name], len(si.fields)-1)
 		si.squashed[squash(name)]++
+	}
+	for i := range si.fields {
+		si.fields[i].alone = si.squashed[si.fields[i].squashed] == 1
 	}
 	fieldCache.Store(t, si)
 	return si
 }
 
-func toInt64(src any) (int64, bool) {
-	switch s := src.(type) {
-	case json.Number:
-		return parseInt(s.String())
-	case string:
-		s = strings.TrimSpace(s)
-		if s == "" {
-			return 0, true
-		}
-		return parseInt(s)
+// toInt64, toFloat64 and toBool read the text of a JSON number or the
+// contents of a JSON string; "" is zero.
+func toInt64(s string) (int64, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, true
 	}
-	return 0, false
-}
-
-func parseInt(s string) (int64, bool) {
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return n, true
 	}
@@ -321,56 +809,37 @@ func parseInt(s string) (int64, bool) {
 	return int64(f), true
 }
 
-func toFloat64(src any) (float64, bool) {
-	var s string
-	switch v := src.(type) {
-	case json.Number:
-		s = v.String()
-	case string:
-		s = strings.TrimSpace(v)
-		if s == "" {
-			return 0, true
-		}
-	default:
-		return 0, false
+func toFloat64(s string) (float64, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, true
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	return f, err == nil
 }
 
-func toBool(src any) (bool, bool) {
-	switch v := src.(type) {
-	case bool:
-		return v, true
-	case json.Number:
-		switch v.String() {
-		case "0":
-			return false, true
-		case "1":
-			return true, true
-		}
-	case string:
-		switch strings.ToLower(strings.TrimSpace(v)) {
-		case "true", "1":
-			return true, true
-		case "false", "0", "":
-			return false, true
-		}
+func toBool(s string) (bool, bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true", "1":
+		return true, true
+	case "false", "0", "":
+		return false, true
 	}
 	return false, false
 }
 
-func jsonKind(v any) string {
-	switch v.(type) {
-	case string:
+// jsonKind names the type of the JSON value that starts with c.
+func jsonKind(c byte) string {
+	switch {
+	case c == '"':
 		return "string"
-	case json.Number:
+	case isNumberStart(c):
 		return "number"
-	case bool:
+	case c == 't' || c == 'f':
 		return "boolean"
-	case []any:
+	case c == '[':
 		return "array"
-	case map[string]any:
+	case c == '{':
 		return "object"
 	}
 	return "null"

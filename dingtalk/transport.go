@@ -192,12 +192,12 @@ var subCodeInMsg = regexp.MustCompile(`subcode=([^,\]\s]+)`)
 
 // decodeReply turns a reply into out or an *APIError.
 func decodeReply(cl *call, status int, data []byte, out any) error {
-	tree, err := parseTree(data)
+	doc, err := parseLenient(data)
 	if err != nil {
 		return nonJSONError(cl, status, data)
 	}
 	var env envelope
-	if err := assignTree(tree, &env); err != nil {
+	if err := doc.assign(&env); err != nil {
 		return nonJSONError(cl, status, data)
 	}
 	if ae := env.apiError(status); ae != nil {
@@ -209,7 +209,7 @@ func decodeReply(cl *call, status int, data []byte, out any) error {
 	if out == nil {
 		return nil
 	}
-	if err := assignTree(tree, out); err != nil {
+	if err := doc.assign(out); err != nil {
 		return fmt.Errorf("dingtalk: %s: decode reply: %w", cl.endpoint(), err)
 	}
 	return nil
