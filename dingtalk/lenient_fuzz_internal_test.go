@@ -193,36 +193,42 @@ func BenchmarkDecodeReply(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Run("streaming", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			var u User
-			reply := struct {
-				Result any `json:"result"`
-			}{Result: &u}
-			if err := decodeReply(&call{}, 200, data, &reply); err != nil || u.UserID == "" {
-				b.Fatal(err, u)
+	decoders := []struct {
+		name   string
+		decode func(data []byte, env, out any) error
+	}{
+		{"streaming", func(data []byte, env, out any) error {
+			doc, err := parseLenient(data)
+			if err == nil {
+				if err = doc.assign(env); err == nil {
+					err = doc.assign(out)
+				}
 			}
-		}
-	})
-	b.Run("tree", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			var u User
-			reply := struct {
-				Result any `json:"result"`
-			}{Result: &u}
+			return err
+		}},
+		{"tree", func(data []byte, env, out any) error {
 			tree, err := parseTree(data)
-			if err != nil {
-				b.Fatal(err)
+			if err == nil {
+				if err = treeAssign(tree, env); err == nil {
+					err = treeAssign(tree, out)
+				}
 			}
-			var env envelope
-			if err := treeAssign(tree, &env); err != nil {
-				b.Fatal(err)
+			return err
+		}},
+	}
+	for _, d := range decoders {
+		b.Run(d.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var env envelope
+				var u User
+				reply := struct {
+					Result any `json:"result"`
+				}{Result: &u}
+				if err := d.decode(data, &env, &reply); err != nil || u.UserID == "" {
+					b.Fatal(err, u)
+				}
 			}
-			if err := treeAssign(tree, &reply); err != nil || u.UserID == "" {
-				b.Fatal(err, u)
-			}
-		}
-	})
+		})
+	}
 }

@@ -6,16 +6,15 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/gorilla/securecookie"
-
+	"github.com/dingbridge/dingbridge/internal/binfmt"
 	"github.com/dingbridge/dingbridge/storage"
 )
 
 // A pending authorization request is not written to the database. Its
 // handle — the authRequestID of the login URLs, the login states and
 // Finish — is the request itself, sealed with the cookie keys
-// (securecookie: HMAC-SHA256, AES, a timestamp), so that any replica
-// sharing those keys can continue the login. The database learns of the
+// (CookieCodec: AES-256-GCM, a timestamp), so that any replica sharing
+// those keys can continue the login. The database learns of the
 // request when the login ends: storage.CompleteLogin inserts it completed,
 // with its code (LoginCompletion.Request), and a failed login stores it
 // done without a code. The stored row stays until the request expires
@@ -31,7 +30,7 @@ import (
 // state, many extra parameters) is stored at /authorize instead, and its
 // ID is its handle.
 
-// requestHandleName is the name securecookie authenticates handles under,
+// requestHandleName is the name CookieCodec authenticates handles under,
 // so that no cookie value is accepted as a handle or the reverse.
 const requestHandleName = "dingbridge-authreq"
 
@@ -96,6 +95,53 @@ func sealable(r storage.AuthRequest) sealedRequest {
 	}
 }
 
+// sealedRequestFormat is the version byte of a sealed request's binary
+// form; a handle of another format does not open.
+const sealedRequestFormat = 1
+
+// AppendBinary appends the request's binary form (internal/binfmt).
+func (s sealedRequest) AppendBinary(b []byte) ([]byte, error) {
+	b = append(b, sealedRequestFormat)
+	for _, f := range []string{s.ID, s.ClientID, s.RedirectURI} {
+		b = binfmt.AppendString(b, f)
+	}
+	b = binfmt.AppendStrings(b, s.Scopes)
+	for _, f := range []string{s.ResponseType, s.ResponseMode, s.State, s.Nonce, s.CodeChallenge, s.CodeChallengeMethod} {
+		b = binfmt.AppendString(b, f)
+	}
+	b = binfmt.AppendStrings(b, s.Prompt)
+	b = binfmt.AppendBool(b, s.MaxAge != nil)
+	if s.MaxAge != nil {
+		b = binfmt.AppendInt(b, *s.MaxAge)
+	}
+	b = binfmt.AppendString(b, s.LoginHint)
+	b = binfmt.AppendString(b, s.IDTokenHintSubject)
+	b = binfmt.AppendStrings(b, s.UILocales)
+	b = binfmt.AppendStrings(b, s.ACRValues)
+	b = binfmt.AppendMap(b, s.Params)
+	b = binfmt.AppendInt(b, s.CreatedAt)
+	return binfmt.AppendInt(b, s.ExpiresAt), nil
+}
+
+// UnmarshalBinary reads what AppendBinary wrote.
+func (s *sealedRequest) UnmarshalBinary(b []byte) error {
+	r := binfmt.NewReader(b)
+	if r.Byte() != sealedRequestFormat {
+		return fmt.Errorf("auth request handle: unknown format")
+	}
+	*s = sealedRequest{ID: r.String(), ClientID: r.String(), RedirectURI: r.String(), Scopes: r.Strings(),
+		ResponseType: r.String(), ResponseMode: r.String(), State: r.String(), Nonce: r.String(),
+		CodeChallenge: r.String(), CodeChallengeMethod: r.String(), Prompt: r.Strings()}
+	if r.Bool() {
+		maxAge := r.Int()
+		s.MaxAge = &maxAge
+	}
+	s.LoginHint, s.IDTokenHintSubject = r.String(), r.String()
+	s.UILocales, s.ACRValues, s.Params = r.Strings(), r.Strings(), r.Map()
+	s.CreatedAt, s.ExpiresAt = r.Int(), r.Int()
+	return r.Err()
+}
+
 func (s sealedRequest) request() storage.AuthRequest {
 	return storage.AuthRequest{
 		ID: s.ID, ClientID: s.ClientID, RedirectURI: s.RedirectURI, Scopes: s.Scopes,
@@ -108,13 +154,12 @@ func (s sealedRequest) request() storage.AuthRequest {
 }
 
 // newRequestCodec returns the codec of request handles: the cookie keys,
-// JSON, and securecookie's own age limit at the request lifetime (plus a
-// minute for clocks of other replicas; ExpiresAt is checked as well).
-func newRequestCodec(hashKey, blockKey []byte, ttl time.Duration) *securecookie.SecureCookie {
-	return securecookie.New(hashKey, blockKey).
-		SetSerializer(securecookie.JSONEncoder{}).
-		MaxAge(int((ttl + time.Minute).Seconds())).
-		MaxLength(maxRequestHandle)
+// the request's binary form, and an age limit at the request lifetime
+// (plus a minute for clocks of other replicas; ExpiresAt is checked as
+// well). Handles that securecookie sealed as JSON, as earlier versions
+// made them, still open.
+func newRequestCodec(hashKey, blockKey []byte, ttl time.Duration) *CookieCodec {
+	return NewCookieCodec(hashKey, blockKey, int((ttl + time.Minute).Seconds())).MaxLength(maxRequestHandle)
 }
 
 // holdAuthRequest makes the handle of a new, validated request: sealed,

@@ -69,7 +69,7 @@
 //     handle (the login pages' "try again" links); once the request is
 //     stored, done, the stored row answers for its handle.
 //  2. Provider.loginWith: if the browser's session cookie
-//     (securecookie, path = issuer path, HttpOnly, SameSite=Lax, Secure
+//     (sealed by CookieCodec, path = issuer path, HttpOnly, SameSite=Lax, Secure
 //     unless Insecure) names a live session that satisfies the request —
 //     no prompt=login, max_age met, id_token_hint subject equal, and the
 //     client policy admitting the person as at a fresh login (corp;

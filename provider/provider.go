@@ -16,7 +16,6 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
-	"github.com/gorilla/securecookie"
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
 
@@ -107,7 +106,7 @@ type Provider struct {
 	cookies *CookieCodec
 	// requests seals pending authorization requests into their handles
 	// (authreqs.go).
-	requests *securecookie.SecureCookie
+	requests *CookieCodec
 	op       op.OpenIDProvider
 	// opStore is the op.Storage op was given; the token grants and
 	// userinfo call it directly too.

@@ -31,7 +31,7 @@ import (
 // A256GCM, five dot-separated parts) under the same key; they are still
 // opened until they expire. A sealed token never contains a dot.
 type tokenSealer struct {
-	key    []byte
+	saltedGCM
 	legacy op.Crypto
 }
 
@@ -47,11 +47,18 @@ var errBadSeal = errors.New("access token: not sealed by this issuer")
 var zeroNonce [12]byte
 
 func newTokenSealer(key [32]byte) *tokenSealer {
-	return &tokenSealer{key: key[:], legacy: op.NewAES256GCMCrypto(key, "")}
+	return &tokenSealer{saltedGCM: saltedGCM{key: key[:]}, legacy: op.NewAES256GCMCrypto(key, "")}
+}
+
+// saltedGCM gives each sealed value its own AES-256-GCM key,
+// HMAC-SHA256(key, salt) for a random salt sent along, so that the zero
+// nonce is never reused under a key.
+type saltedGCM struct {
+	key []byte
 }
 
 // aead returns the AES-256-GCM of one salt.
-func (s *tokenSealer) aead(salt []byte) (cipher.AEAD, error) {
+func (s saltedGCM) aead(salt []byte) (cipher.AEAD, error) {
 	mac := hmac.New(sha256.New, s.key)
 	mac.Write(salt)
 	block, err := aes.NewCipher(mac.Sum(nil))

@@ -5,11 +5,16 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gorilla/securecookie"
+
+	"github.com/dingbridge/dingbridge/internal/binfmt/binfmttest"
 	"github.com/dingbridge/dingbridge/provider"
+	"github.com/dingbridge/dingbridge/templates"
 )
 
 func stateLogin() *Login {
@@ -93,5 +98,25 @@ func TestStateCarriesHandle(t *testing.T) {
 	}
 	if s, err := take(l, old.State, &http.Cookie{Name: stateCookieName(old.State), Value: v}); err != nil || s.AuthRequestID != "stored-id" {
 		t.Errorf("earlier cookie = %+v, %v", s, err)
+	}
+}
+
+// TestStateBinaryForm: every field of a state survives its binary form,
+// a cut or unknown form does not open, and a state cookie that
+// securecookie sealed as JSON, as the previous release set it, is still
+// read.
+func TestStateBinaryForm(t *testing.T) {
+	binfmttest.CheckForm[loginState](t)
+
+	l := stateLogin()
+	prev := loginState{State: "prev-state", Flow: flowQR, ClientID: "web", Lang: templates.EN, Expires: time.Now().Add(time.Minute).Unix()}
+	name := stateCookieName(prev.State)
+	v, err := securecookie.New(bytes.Repeat([]byte{2}, 32), bytes.Repeat([]byte{3}, 32)).
+		SetSerializer(securecookie.JSONEncoder{}).Encode(name, prev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := take(l, prev.State, &http.Cookie{Name: name, Value: v}); err != nil || !reflect.DeepEqual(s, prev) {
+		t.Errorf("previous release's cookie = %+v, %v", s, err)
 	}
 }
