@@ -61,7 +61,7 @@ func NewCookieCodec(hashKey, blockKey []byte, maxAge int) *CookieCodec {
 	c := &CookieCodec{
 		json:   securecookie.New(hashKey, blockKey).SetSerializer(securecookie.JSONEncoder{}),
 		gob:    securecookie.New(hashKey, blockKey),
-		sealer: saltedGCM{key: mac.Sum(nil)},
+		sealer: newSaltedGCM(mac.Sum(nil)),
 	}
 	if maxAge > 0 {
 		c.json.MaxAge(maxAge)

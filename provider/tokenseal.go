@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hmac"
@@ -8,7 +9,9 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"hash"
 	"strings"
+	"sync"
 
 	"github.com/zitadel/oidc/v3/pkg/op"
 )
@@ -47,21 +50,31 @@ var errBadSeal = errors.New("access token: not sealed by this issuer")
 var zeroNonce [12]byte
 
 func newTokenSealer(key [32]byte) *tokenSealer {
-	return &tokenSealer{saltedGCM: saltedGCM{key: key[:]}, legacy: op.NewAES256GCMCrypto(key, "")}
+	return &tokenSealer{saltedGCM: newSaltedGCM(key[:]), legacy: op.NewAES256GCMCrypto(key, "")}
 }
 
 // saltedGCM gives each sealed value its own AES-256-GCM key,
 // HMAC-SHA256(key, salt) for a random salt sent along, so that the zero
-// nonce is never reused under a key.
+// nonce is never reused under a key. Keyed HMACs are pooled: keying one
+// costs more than the salt's MAC.
 type saltedGCM struct {
-	key []byte
+	macs *sync.Pool // of hash.Hash: HMAC-SHA256 keyed with key
+}
+
+func newSaltedGCM(key []byte) saltedGCM {
+	key = bytes.Clone(key)
+	return saltedGCM{macs: &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}}
 }
 
 // aead returns the AES-256-GCM of one salt.
 func (s saltedGCM) aead(salt []byte) (cipher.AEAD, error) {
-	mac := hmac.New(sha256.New, s.key)
+	mac := s.macs.Get().(hash.Hash)
 	mac.Write(salt)
-	block, err := aes.NewCipher(mac.Sum(nil))
+	var k [sha256.Size]byte
+	mac.Sum(k[:0])
+	mac.Reset()
+	s.macs.Put(mac)
+	block, err := aes.NewCipher(k[:])
 	if err != nil {
 		return nil, err
 	}
