@@ -256,19 +256,22 @@ func (a *assigner) mapping(dst reflect.Value, i int) error {
 	var buf [16]member
 	ms := d.members(i, buf[:0])
 	m := reflect.MakeMapWithSize(dst.Type(), len(ms))
-	for k, mb := range ms {
-		if !lastByKey(ms, k) {
+	// Of a repeated key the last value counts: walking back, a key
+	// already in m was set by a later member.
+	for k := len(ms) - 1; k >= 0; k-- {
+		key := string(ms[k].key)
+		kv := reflect.ValueOf(key).Convert(dst.Type().Key())
+		if m.MapIndex(kv).IsValid() {
 			continue
 		}
-		key := string(mb.key)
 		ev := reflect.New(dst.Type().Elem()).Elem()
 		a.push(pathElem{name: key, kind: pathKey})
-		err := a.value(ev, mb.val)
+		err := a.value(ev, ms[k].val)
 		a.pop()
 		if err != nil {
 			return err
 		}
-		m.SetMapIndex(reflect.ValueOf(key).Convert(dst.Type().Key()), ev)
+		m.SetMapIndex(kv, ev)
 	}
 	dst.Set(m)
 	return nil

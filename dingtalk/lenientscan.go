@@ -327,14 +327,3 @@ func (d lenientDoc) members(i int, ms []member) []member {
 		i = skipSpace(d.data, i+1) // past ','
 	}
 }
-
-// lastByKey reports, for members in order, whether ms[k] is the last
-// member with its key: of a repeated key, the last value counts.
-func lastByKey(ms []member, k int) bool {
-	for _, m := range ms[k+1:] {
-		if bytes.Equal(m.key, ms[k].key) {
-			return false
-		}
-	}
-	return true
-}
