@@ -144,16 +144,12 @@ func (a *assigner) value(dst reflect.Value, i int) error {
 			return nil
 		}
 	case reflect.String:
-		switch {
-		case c == '"':
-			s, _ := d.str(i)
+		if s, ok := d.scalarText(i); ok {
 			dst.SetString(s)
 			return nil
-		case c == 't' || c == 'f':
+		}
+		if c == 't' || c == 'f' {
 			dst.SetString(strconv.FormatBool(c == 't'))
-			return nil
-		case isNumberStart(c):
-			dst.SetString(string(d.data[i:d.end(i)]))
 			return nil
 		}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
@@ -172,17 +168,15 @@ func (a *assigner) value(dst reflect.Value, i int) error {
 			}
 		}
 	case reflect.Bool:
-		var b, ok bool
-		switch {
-		case c == 't' || c == 'f':
-			b, ok = c == 't', true
-		case c == '"' || isNumberStart(c):
-			s, _ := d.scalarText(i)
-			b, ok = toBool(s)
-		}
-		if ok {
-			dst.SetBool(b)
+		if c == 't' || c == 'f' {
+			dst.SetBool(c == 't')
 			return nil
+		}
+		if s, ok := d.scalarText(i); ok {
+			if b, ok := toBool(s); ok {
+				dst.SetBool(b)
+				return nil
+			}
 		}
 	case reflect.Slice:
 		switch c {

@@ -274,32 +274,26 @@ func (d lenientDoc) strEnd(i int) int {
 	}
 }
 
-// str returns the string at data[i] (a quote) and the offset past it.
-// Strings without escapes that are valid UTF-8 are copied as they are;
-// the others are unquoted by encoding/json, so that escapes, surrogates
-// and invalid bytes come out as encoding/json has them.
-func (d lenientDoc) str(i int) (string, int) {
-	j := d.strEnd(i)
-	raw := d.data[i+1 : j-1]
-	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
-		return string(raw), j
-	}
-	var s string
-	_ = json.Unmarshal(d.data[i:j], &s) // well formed: cannot fail
-	return s, j
-}
-
-// rawKey is like str, for object keys: it returns the key's bytes
-// without copying when they need no unquoting.
-func (d lenientDoc) rawKey(i int) ([]byte, int) {
+// unquoted returns the contents of the string at data[i] (a quote) and
+// the offset past it. Contents without escapes that are valid UTF-8 are
+// returned as they are, without copying; the others are unquoted by
+// encoding/json, so that escapes, surrogates and invalid bytes come out
+// as encoding/json has them.
+func (d lenientDoc) unquoted(i int) ([]byte, int) {
 	j := d.strEnd(i)
 	raw := d.data[i+1 : j-1]
 	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
 		return raw, j
 	}
 	var s string
-	_ = json.Unmarshal(d.data[i:j], &s)
+	_ = json.Unmarshal(d.data[i:j], &s) // well formed: cannot fail
 	return []byte(s), j
+}
+
+// str is unquoted as a string.
+func (d lenientDoc) str(i int) (string, int) {
+	b, j := d.unquoted(i)
+	return string(b), j
 }
 
 // A member is one key of an object and the offset of its value.
@@ -316,7 +310,7 @@ func (d lenientDoc) members(i int, ms []member) []member {
 	}
 	for {
 		var key []byte
-		key, i = d.rawKey(i)
+		key, i = d.unquoted(i)
 		i = skipSpace(d.data, i)    // at ':'
 		v := skipSpace(d.data, i+1) // at the value
 		ms = append(ms, member{key: key, val: v})
