@@ -82,19 +82,22 @@ func (c *CookieCodec) MaxLength(n int) *CookieCodec {
 
 // Encode seals v as the value of the cookie name.
 func (c *CookieCodec) Encode(name string, v any) (string, error) {
-	var payload []byte
-	switch v := v.(type) {
-	case string:
-		payload = []byte(v)
-	case encoding.BinaryAppender:
-		var err error
-		if payload, err = v.AppendBinary(make([]byte, 0, 256)); err != nil {
-			return "", err
-		}
+	switch v.(type) {
+	case string, encoding.BinaryAppender:
 	default:
 		return c.json.Encode(name, v)
 	}
-	raw := make([]byte, compactHeader, compactHeader+len(payload)+16)
+	// The payload is appended after the header and sealed in place.
+	raw := make([]byte, compactHeader, compactHeader+256+16)
+	switch v := v.(type) {
+	case string:
+		raw = append(raw, v...)
+	case encoding.BinaryAppender:
+		var err error
+		if raw, err = v.AppendBinary(raw); err != nil {
+			return "", err
+		}
+	}
 	raw[0] = compactVersion
 	rand.Read(raw[1 : 1+sealSaltSize])
 	binary.BigEndian.PutUint64(raw[1+sealSaltSize:], uint64(time.Now().Unix()))
@@ -102,7 +105,7 @@ func (c *CookieCodec) Encode(name string, v any) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	raw = aead.Seal(raw, zeroNonce[:], payload, additionalData(raw[:compactHeader], name))
+	raw = aead.Seal(raw[:compactHeader], zeroNonce[:], raw[compactHeader:], additionalData(raw[:compactHeader], name))
 	if c.maxLength > 0 && base64.RawURLEncoding.EncodedLen(len(raw)) > c.maxLength {
 		return "", errCookieLength
 	}
