@@ -217,7 +217,10 @@
 //
 // # Keys
 //
-// KeyManager creates the first key on start (New), encrypts private keys
+// KeyManager creates the first key on start (New): on an empty database
+// cmd has already begun generating it while it migrated the schema
+// (GenerateKeyAhead, Config.FirstKey), so an RSA prime search does not
+// follow the migrations. It encrypts private keys
 // with AES-256-GCM under Config.KeyEncryptionKey (key ID as additional
 // data), and keeps decrypted keys in memory. A key signs from ActivatesAt
 // for RotationPeriod; one token lifetime before that ends, Provider.Run

@@ -5,8 +5,6 @@ import (
 	"crypto"
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -46,8 +44,12 @@ type KeyConfig struct {
 	// crypto/rsa (cmd passes libcrypto's). A nil signer with a nil error
 	// keeps crypto/rsa for that key; an error fails the key's loading.
 	RSASigner func(*rsa.PrivateKey) (jose.OpaqueSigner, error)
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// FirstKey, when set, is the key the manager stores when it creates
+	// its first key, if the algorithms match; it waits for the key to be
+	// ready. Any later key is generated when it is needed.
+	FirstKey *KeyGeneration
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 // KeyState is where a key is in its life.
@@ -92,6 +94,8 @@ type KeyManager struct {
 
 	// mu guards the fields below.
 	mu sync.Mutex
+	// first is KeyConfig.FirstKey until a key is created.
+	first *KeyGeneration
 	// keys is the key set as last loaded, ordered by Generation.
 	keys     []storage.SigningKey
 	loadedAt time.Time
@@ -120,13 +124,9 @@ func NewKeyManager(cfg KeyConfig) (*KeyManager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("key manager: %w", err)
 	}
-	alg := jose.RS256
-	switch cfg.Algorithm {
-	case "", "RS256":
-	case "ES256":
-		alg = jose.ES256
-	default:
-		return nil, fmt.Errorf("key manager: unsupported signing algorithm %q", cfg.Algorithm)
+	alg, err := signingAlgorithm(cfg.Algorithm)
+	if err != nil {
+		return nil, fmt.Errorf("key manager: %w", err)
 	}
 	if cfg.RotationPeriod == 0 {
 		cfg.RotationPeriod = 720 * time.Hour
@@ -152,6 +152,7 @@ func NewKeyManager(cfg KeyConfig) (*KeyManager, error) {
 		log:     cfg.Logger,
 		now:     cfg.Now,
 		rsa:     cfg.RSASigner,
+		first:   cfg.FirstKey,
 		signers: make(map[string]any),
 		publics: make(map[string]jose.JSONWebKey),
 	}, nil
@@ -238,7 +239,7 @@ func (m *KeyManager) createLocked(ctx context.Context, activatesAt time.Time) er
 	if n := len(m.keys); n > 0 {
 		gen = m.keys[n-1].Generation + 1
 	}
-	k, signer, err := m.generate(gen, activatesAt)
+	k, signer, err := m.generate(ctx, gen, activatesAt)
 	if err != nil {
 		return err
 	}
@@ -259,17 +260,10 @@ func (m *KeyManager) createLocked(ctx context.Context, activatesAt time.Time) er
 	return m.reloadLocked(ctx)
 }
 
-func (m *KeyManager) generate(gen int64, activatesAt time.Time) (storage.SigningKey, crypto.Signer, error) {
-	var signer crypto.Signer
-	var err error
-	switch m.alg {
-	case jose.ES256:
-		signer, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	default:
-		signer, err = rsa.GenerateKey(rand.Reader, 2048)
-	}
+func (m *KeyManager) generate(ctx context.Context, gen int64, activatesAt time.Time) (storage.SigningKey, crypto.Signer, error) {
+	signer, err := m.newSigner(ctx)
 	if err != nil {
-		return storage.SigningKey{}, nil, fmt.Errorf("generate signing key: %w", err)
+		return storage.SigningKey{}, nil, err
 	}
 	id := randomString(16)
 	der, err := x509.MarshalPKCS8PrivateKey(signer)
@@ -298,6 +292,18 @@ func (m *KeyManager) generate(gen int64, activatesAt time.Time) (storage.Signing
 		// what it signed last must stay verifiable for another lead.
 		RetiresAt: activatesAt.Add(m.period + 2*m.lead).UTC(),
 	}, signer, nil
+}
+
+// newSigner is the private key of a new key: the first key's generated
+// ahead (KeyConfig.FirstKey) when there is one for the manager's
+// algorithm, else a key generated now. Called with mu held.
+func (m *KeyManager) newSigner(ctx context.Context) (crypto.Signer, error) {
+	first := m.first
+	m.first = nil
+	if first != nil && first.alg == m.alg {
+		return first.wait(ctx)
+	}
+	return newSigningKey(m.alg)
 }
 
 // seal encrypts a private key with AES-256-GCM, a random nonce and the key

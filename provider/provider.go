@@ -44,6 +44,9 @@ type Config struct {
 	// RSASigner, when set, signs with RSA keys instead of crypto/rsa
 	// (KeyConfig.RSASigner).
 	RSASigner func(*rsa.PrivateKey) (jose.OpaqueSigner, error)
+	// FirstKey, when set, is a key generated ahead for the first signing
+	// key, when storage has none yet (KeyConfig.FirstKey).
+	FirstKey *KeyGeneration
 	// Defaults: access token 1h, ID token 1h, refresh token 720h, auth
 	// request 30m, code 60s, browser session 12h. A client's own token
 	// lifetimes are capped at the longest of AccessTokenTTL and
@@ -160,6 +163,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		RotationPeriod: cfg.KeyRotationPeriod,
 		TokenLifetime:  p.tokenLifetimeCap,
 		RSASigner:      cfg.RSASigner,
+		FirstKey:       cfg.FirstKey,
 		Logger:         cfg.Logger,
 		Now:            cfg.Now,
 	})

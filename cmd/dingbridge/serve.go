@@ -98,8 +98,12 @@ func (a *app) serveWith(ctx context.Context, s *settings, x serveExtras) error {
 		return err
 	}
 	defer st.Close()
+	firstKey := keyAhead(ctx, st, s.db.autoMigrate, s.cfg.Keys.Algorithm)
 	if err := prepareSchema(ctx, st, s.db.autoMigrate); err != nil {
 		return err
+	}
+	if firstKey != nil {
+		firstKey.Race()
 	}
 	if err := upsertClients(ctx, st, s.clients, logger); err != nil {
 		return err
@@ -116,6 +120,7 @@ func (a *app) serveWith(ctx context.Context, s *settings, x serveExtras) error {
 		SigningAlgorithm:  c.Keys.Algorithm,
 		KeyRotationPeriod: time.Duration(c.Keys.RotationPeriod),
 		RSASigner:         signRSA,
+		FirstKey:          firstKey,
 		AccessTokenTTL:    time.Duration(c.Tokens.AccessTokenTTL),
 		IDTokenTTL:        time.Duration(c.Tokens.IDTokenTTL),
 		RefreshTokenTTL:   time.Duration(c.Tokens.RefreshTokenTTL),
@@ -193,6 +198,31 @@ func (a *app) serveWith(ctx context.Context, s *settings, x serveExtras) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// keyAhead starts generating the first signing key when serve is about to
+// migrate an empty database, which holds no key yet: the key is then
+// generated while the schema is created instead of after it. nil when the
+// database has a migration applied, or when that cannot be told (the
+// provider generates a key itself if it needs one).
+func keyAhead(ctx context.Context, st store, autoMigrate bool, algorithm string) *provider.KeyGeneration {
+	if !autoMigrate {
+		return nil
+	}
+	ms, err := st.MigrationStatus(ctx)
+	if err != nil {
+		return nil // prepareSchema reports it
+	}
+	for _, m := range ms {
+		if m.Applied {
+			return nil
+		}
+	}
+	g, err := provider.GenerateKeyAhead(algorithm)
+	if err != nil {
+		return nil // provider.New reports the algorithm
+	}
+	return g
 }
 
 // prepareSchema applies pending migrations, or without autoMigrate refuses

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -249,5 +251,32 @@ func TestServeWithoutDingTalkApps(t *testing.T) {
 	}
 	if _, logs := stop(); !strings.Contains(logs, "no DingTalk app configured") {
 		t.Errorf("no warning about the missing login step:\n%s", logs)
+	}
+}
+
+// TestKeyAhead: serve generates the first signing key during migrations
+// only on a database with no migration applied, and only when it migrates.
+func TestKeyAhead(t *testing.T) {
+	ctx := t.Context()
+	db := database{driver: "sqlite", path: filepath.Join(t.TempDir(), "ahead.db"), autoMigrate: true}
+	st, err := openStore(ctx, db, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if g := keyAhead(ctx, st, false, "ES256"); g != nil {
+		t.Error("keyAhead without autoMigrate started a key")
+	}
+	if g := keyAhead(ctx, st, true, "HS256"); g != nil {
+		t.Error("keyAhead with an unsupported algorithm started a key")
+	}
+	if g := keyAhead(ctx, st, true, "ES256"); g == nil {
+		t.Error("keyAhead on an empty database started no key")
+	}
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if g := keyAhead(ctx, st, true, "ES256"); g != nil {
+		t.Error("keyAhead on a migrated database started a key")
 	}
 }
