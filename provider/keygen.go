@@ -44,7 +44,9 @@ func GenerateKeyAhead(algorithm string) (*KeyGeneration, error) {
 // unless the first has finished; the key that is ready first is the one
 // used. The time an RSA prime search takes varies widely from one search
 // to the next, so two searches side by side bound the wait better than
-// one. cmd calls it once migrating no longer occupies the machine.
+// one. The slower search runs to its end and is dropped (crypto/rsa
+// cannot be stopped), which costs CPU once, at a first start. cmd calls
+// it once migrating no longer occupies the machine.
 func (g *KeyGeneration) Race() {
 	if g.alg != jose.RS256 {
 		return // an ECDSA key takes microseconds
