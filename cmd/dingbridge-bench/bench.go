@@ -268,14 +268,13 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 
-	transport := &http.Transport{
-		MaxIdleConns: 4 * o.vus, MaxIdleConnsPerHost: 2 * o.vus, IdleConnTimeout: time.Minute,
-		DisableCompression: true,
-	}
+	// Each virtual user has its own connections (userTransport); this one
+	// reads the discovery document.
+	transport := newUserTransport()
 	defer transport.CloseIdleConnections()
 	cl := &client{
 		kind: o.target, id: benchClientID, secret: benchClientSecret, redirectURI: benchRedirectURI,
-		scope: o.scope, transport: transport, users: o.people, corpID: dingtalktest.DemoCorpID,
+		scope: o.scope, users: o.people, corpID: dingtalktest.DemoCorpID,
 		requireOIDC: strings.Contains(" "+o.scope+" ", " openid "), wantRefresh: strings.Contains(o.scope, "offline_access"),
 		timeoutAfter: 30 * time.Second,
 	}

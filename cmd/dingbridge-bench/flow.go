@@ -74,7 +74,6 @@ type client struct {
 	id, secret   string
 	redirectURI  string
 	scope        string
-	transport    http.RoundTripper
 	users        int    // people to log in as, round robin (dingbridge)
 	corpID       string // their corp
 	requireOIDC  bool   // an ID token is expected
@@ -124,10 +123,10 @@ type browser struct {
 	c *http.Client
 }
 
-func newBrowser(cl *client) *browser {
+func newBrowser(cl *client, rt http.RoundTripper) *browser {
 	jar, _ := cookiejar.New(nil)
 	return &browser{c: &http.Client{
-		Transport:     cl.transport,
+		Transport:     rt,
 		Jar:           jar,
 		Timeout:       cl.timeoutAfter,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -193,10 +192,11 @@ func (cl *client) authorizeURL() (u, state, verifier string) {
 	return cl.ep.Authorization + "?" + q.Encode(), state, verifier
 }
 
-// login runs one complete browser login of person n and redeems the code:
-// the steps are recorded in rec, the tokens returned.
-func (cl *client) login(ctx context.Context, n int, rec *recorder) (tokens, error) {
-	b := newBrowser(cl)
+// login runs one complete browser login of person n over the user's
+// transport rt and redeems the code: the steps are recorded in rec, the
+// tokens returned.
+func (cl *client) login(ctx context.Context, rt http.RoundTripper, n int, rec *recorder) (tokens, error) {
+	b := newBrowser(cl, rt)
 	start := time.Now()
 	authURL, state, verifier := cl.authorizeURL()
 	var loc string

@@ -85,11 +85,13 @@ func (l *load) run(ctx context.Context) {
 	wg.Wait()
 }
 
-// user is one virtual user's loop.
+// user is one virtual user's loop, with its own connections.
 func (l *load) user(ctx context.Context, i int) {
+	rt := newUserTransport()
+	defer rt.CloseIdleConnections()
 	var (
 		refresh, access string
-		plain           = &http.Client{Transport: l.cl.transport, Timeout: l.cl.timeoutAfter}
+		plain           = &http.Client{Transport: rt, Timeout: l.cl.timeoutAfter}
 		person          = i
 	)
 	for ctx.Err() == nil {
@@ -99,12 +101,12 @@ func (l *load) user(ctx context.Context, i int) {
 		var err error
 		switch {
 		case l.mode == modeFlow:
-			_, err = l.cl.login(ctx, person, local)
+			_, err = l.cl.login(ctx, rt, person, local)
 			person += l.vus
 		case (l.mode == modeRefresh && refresh == "") || (l.mode == modeIntrospect && access == ""):
 			// Setup login: not measured.
 			var t tokens
-			if t, err = l.cl.login(ctx, person, newRecorder()); err == nil {
+			if t, err = l.cl.login(ctx, rt, person, newRecorder()); err == nil {
 				refresh, access = t.RefreshToken, t.AccessToken
 				continue
 			}
