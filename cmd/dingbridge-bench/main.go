@@ -25,10 +25,32 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"syscall"
 )
 
+// The generator's and the simulator's runtime: they share the machine's
+// cores with the servers they measure, and each needs well under one core.
+// With one P a goroutine that parks leaves no other P spinning to look for
+// work, and a larger GC target collects less often; the environment's
+// GOMAXPROCS and GOGC keep the last word.
+const (
+	benchProcs     = 1
+	benchGCPercent = 400
+)
+
+func tuneRuntime() {
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(benchProcs)
+	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(benchGCPercent)
+	}
+}
+
 func main() {
+	tuneRuntime()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	var err error
 	if len(os.Args) > 1 && os.Args[1] == "sim" {
