@@ -8,7 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strings"
+	"syscall"
 	"time"
 )
 
@@ -120,7 +120,7 @@ func (t *userTransport) exchange(pc *userConn, host string, req *http.Request) (
 	}
 	if _, err := pc.br.Peek(1); err != nil {
 		stop()
-		if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || isConnReset(err) {
+		if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNRESET) {
 			return nil, errConnClosedBeforeAnswer
 		}
 		return nil, contextErr(ctx, err)
@@ -214,9 +214,4 @@ func contextErr(ctx context.Context, err error) error {
 		return fmt.Errorf("%w (%v)", cerr, err)
 	}
 	return err
-}
-
-func isConnReset(err error) bool {
-	var oe *net.OpError
-	return errors.As(err, &oe) && strings.Contains(oe.Err.Error(), "connection reset")
 }
