@@ -240,6 +240,20 @@ func testBackchannelLogout(t *testing.T, s storage.Storage) {
 		}
 	}
 
+	// The session remembers the clients that will be told of its end,
+	// not the one without a back-channel logout URI.
+	links, err := s.ListSessionClients(t.Context(), idClaims.SID)
+	if err != nil {
+		t.Fatalf("ListSessionClients: %v", err)
+	}
+	var linked []string
+	for _, l := range links {
+		linked = append(linked, l.ClientID)
+	}
+	if want := []string{"down", "ok", "refuses"}; !slices.Equal(linked, want) {
+		t.Errorf("session linked to %v, want %v", linked, want)
+	}
+
 	resp := visit(t, browser, e.issuer+"/end_session?"+url.Values{
 		"id_token_hint": {hint}, "post_logout_redirect_uri": {ok.PostLogoutRedirectURIs[0]}, "state": {"bye"},
 	}.Encode())

@@ -121,7 +121,8 @@
 //     code (the request stays, done, until it expires, so that its
 //     handle cannot start it again) and stores the access token (and, with
 //     offline_access and the refresh_token grant, a refresh token of a
-//     new family) and the session–client link back-channel logout reads
+//     new family) and, for a client with a back-channel logout URI, the
+//     session–client link back-channel logout reads
 //     (storage.ListSessionClients) in one transaction (commit 2); a second redemption
 //     finds nothing and is invalid_grant. idToken signs the ID token with the
 //     KeyManager's active key (nonce, at_hash, c_hash, auth_time, amr,
@@ -163,12 +164,14 @@
 //
 // OpenID Connect Back-Channel Logout 1.0, advertised in discovery
 // (backchannel_logout_supported, backchannel_logout_session_supported).
-// Who is told: every client that was issued tokens in the session — the
-// code grant and the token exchange write a session–client link in the
-// same transaction as the tokens (a client without offline_access holds
+// Who is told: every client with a BackchannelLogoutURI that was issued
+// tokens in the session — the code grant and the token exchange write a
+// session–client link in the same transaction as the tokens when the
+// client has that URI at the time (a client without offline_access holds
 // only access tokens, which are collected after their hour, long before
-// a 12-hour session ends, so the tokens themselves cannot tell); links go
-// with the session. When is it
+// a 12-hour session ends, so the tokens themselves cannot tell); a client
+// that registers its URI later is told of the sessions it is issued
+// tokens in from then on. Links go with the session. When is it
 // told: when end_session deletes the session; the call that deletes it
 // announces it, so a repeated logout sends nothing. A session that merely
 // expires is not announced. What is sent: a JWT with typ logout+jwt,

@@ -54,7 +54,9 @@ func (p *Provider) newIssue(ctx context.Context, req op.TokenRequest, withRefres
 	at.SessionID = sessionID
 	at.CreatedAt = now
 	at.ExpiresAt = now.Add(c.accessTokenTTL())
-	issue := storage.TokenIssue{Access: at}
+	// Only a client that is told of a session's end needs the session to
+	// remember it.
+	issue := storage.TokenIssue{Access: at, LinkSession: c.c.BackchannelLogoutURI != ""}
 	if !withRefresh {
 		return issue, "", nil
 	}

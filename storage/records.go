@@ -158,6 +158,11 @@ type TokenIssue struct {
 	Access AccessToken
 	// Refresh is nil when no refresh token is issued.
 	Refresh *RefreshToken
+	// LinkSession records the access token's client as issued tokens in
+	// the access token's session (Storage.ListSessionClients), so that
+	// the session's end is announced to it. The provider sets it for
+	// clients with a back-channel logout URI.
+	LinkSession bool
 }
 
 // AccessToken is the stored record of an issued access token (opaque or

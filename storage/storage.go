@@ -162,9 +162,10 @@ type Storage interface {
 	// if the session is absent.
 	DeleteSession(ctx context.Context, id string) error
 	// ListSessionClients returns the clients that were issued tokens in a
-	// browser session, ordered by ClientID (empty when none).
-	// RedeemAuthCode, CreateTokens and RotateRefreshToken record the link
-	// in their own transaction whenever the access token has a SessionID;
+	// browser session and asked to be linked to it (TokenIssue.LinkSession),
+	// ordered by ClientID (empty when none). RedeemAuthCode, CreateTokens
+	// and RotateRefreshToken record the link in their own transaction
+	// when the issue asks for it and the access token has a SessionID;
 	// DeleteSession removes a session's links, DeleteExpired those whose
 	// session no longer exists.
 	ListSessionClients(ctx context.Context, sessionID string) ([]SessionClient, error)

@@ -90,9 +90,13 @@ func authRequestArgs(args namedArgs, r storage.AuthRequest) namedArgs {
 // its client does not exist, ErrAlreadyExists if the ID is taken.
 // Completion and code fields of r are stored as given.
 func (s *Store) CreateAuthRequest(ctx context.Context, r storage.AuthRequest) error {
-	const q = `INSERT INTO auth_requests (` + authRequestColumns + `) VALUES (` + authRequestValues + `,
-		@done, @subject, @session_id, @auth_time, @amr, @code_hash, @code_expires_at)`
-	if err := asyncCommit(ctx, s.pool, q, authRequestArgs(make(namedArgs, 26), r), nil); err != nil {
+	const q = `INSERT INTO auth_requests (` + authRequestColumns + `) SELECT ` + authRequestValues + `,
+		@done, @subject, @session_id, @auth_time, @amr, @code_hash, @code_expires_at
+		WHERE ` + clientExists + `@client_id)
+		RETURNING true`
+	var inserted bool
+	scan := func(row pgx.Row) error { return row.Scan(&inserted) }
+	if err := asyncCommit(ctx, s.pool, q, authRequestArgs(make(namedArgs, 26), r), scan); err != nil {
 		return dbErr("create auth request", err)
 	}
 	return nil

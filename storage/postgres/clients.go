@@ -138,10 +138,30 @@ func (s *Store) UpsertClient(ctx context.Context, c storage.Client) error {
 	return nil
 }
 
-// DeleteClient removes a client and, by cascade, its auth requests and
-// tokens; ErrNotFound if it does not exist.
+// clientExists, completed by a column or parameter holding a client ID
+// and a closing parenthesis, is the condition that the client exists.
+// Authorization requests, tokens and session links name their client
+// without a foreign key (migrations/postgres/0003): the statements that
+// write or read them check the client with it, and DeleteClient deletes
+// them.
+const clientExists = `EXISTS (SELECT 1 FROM clients WHERE clients.id = `
+
+// DeleteClient removes a client with its authorization requests, tokens
+// and session links, in one statement; ErrNotFound if it does not exist.
+// A row a concurrent statement writes for the client after this one is
+// never found: the statements that read them check the client.
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM clients WHERE id = $1`, id)
+	const q = `WITH ar AS (
+		DELETE FROM auth_requests WHERE client_id = $1
+	), at AS (
+		DELETE FROM access_tokens WHERE client_id = $1
+	), rt AS (
+		DELETE FROM refresh_tokens WHERE client_id = $1
+	), sc AS (
+		DELETE FROM session_clients WHERE client_id = $1
+	)
+	DELETE FROM clients WHERE id = $1`
+	tag, err := s.pool.Exec(ctx, q, id)
 	if err != nil {
 		return dbErr("delete client", err)
 	}

@@ -12,3 +12,10 @@ func SynchronousCommit(s *Store) (string, error) {
 	err := s.pool.QueryRow(context.Background(), "SHOW synchronous_commit").Scan(&v)
 	return v, err
 }
+
+// Exec runs a statement on the store's pool, bypassing its methods, and
+// returns the rows it affected.
+func Exec(s *Store, sql string, args ...any) (int64, error) {
+	tag, err := s.pool.Exec(context.Background(), sql, args...)
+	return tag.RowsAffected(), err
+}

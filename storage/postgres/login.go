@@ -146,7 +146,7 @@ func completeRequest(pending bool, subject, guard string) string {
 		return `INSERT INTO auth_requests (` + authRequestColumns + `)
 		SELECT ` + authRequestValues + `,
 			true, ` + subject + `, ` + completeValues + `
-		WHERE ` + guard + `
+		WHERE ` + guard + ` AND ` + clientExists + `@client_id)
 		ON CONFLICT (id) DO NOTHING
 		RETURNING ` + authRequestColumns
 	}
@@ -427,9 +427,11 @@ func updateIdentityByUserID(ctx context.Context, tx pgx.Tx, id storage.Identity,
 }
 
 // insertCompletedSQL inserts the completion's pending request done for
-// @subject (finishLogin); no row when its ID is stored already.
+// @subject (finishLogin); no row when its ID is stored already or its
+// client does not exist.
 const insertCompletedSQL = `INSERT INTO auth_requests (` + authRequestColumns + `)
-	VALUES (` + authRequestValues + `, true, @subject, ` + completeValues + `)
+	SELECT ` + authRequestValues + `, true, @subject, ` + completeValues + `
+	WHERE ` + clientExists + `@client_id)
 	ON CONFLICT (id) DO NOTHING
 	RETURNING ` + authRequestColumns
 

@@ -288,8 +288,8 @@ func TestCompleteLoginOneStatement(t *testing.T) {
 // for pending requests (LoginCompletion.Request): a returning person and
 // single sign-on insert the request in the one statement; a first login,
 // a request whose ID is stored and a request of an unknown client write
-// nothing there (the last fails on the foreign key, which CompleteLogin
-// reports as ErrNotFound).
+// nothing there (for the last, CompleteLogin's general path then refuses
+// the login with ErrNotFound, writing nothing either).
 func TestCompleteLoginPendingOneStatement(t *testing.T) {
 	s, now := oneStatementStore(t)
 	ctx := t.Context()
@@ -362,13 +362,72 @@ func TestCompleteLoginPendingOneStatement(t *testing.T) {
 	c = completion("ghost", "s-ghost")
 	c.Request = request("ghost", "nope")
 	_, _, err = postgres.CompleteLoginOnce(s, ctx, c)
-	if err == nil || errors.Is(err, pgx.ErrNoRows) {
-		t.Fatalf("unknown client: err = %v, want the foreign key's", err)
-	}
+	noRows("unknown client", err)
 	noSession("unknown client", "s-ghost")
 	_, _, err = s.CompleteLogin(ctx, c)
 	if !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("CompleteLogin for an unknown client: err = %v, want ErrNotFound", err)
+	}
+	noSession("CompleteLogin for an unknown client", "s-ghost")
+	if _, err := s.GetAuthRequest(ctx, "ghost"); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("CompleteLogin for an unknown client stored the request: %v", err)
+	}
+}
+
+// TestOrphanedRowsNotFound leaves a request with a code and tokens whose
+// client row is gone, as a login or token request racing DeleteClient
+// can (no foreign key ties them to it), and checks that none of them can
+// be used: the statements that read or spend them check the client.
+func TestOrphanedRowsNotFound(t *testing.T) {
+	s, now := oneStatementStore(t)
+	ctx := t.Context()
+	must := func(what string, err error) { t.Helper(); mustOK(t, what, err) }
+	must("CreateAuthRequest", s.CreateAuthRequest(ctx, storage.AuthRequest{
+		ID: "r1", ClientID: "c1", RedirectURI: "https://rp/cb", CreatedAt: now, ExpiresAt: now.Add(time.Hour),
+	}))
+	_, _, err := s.CompleteLogin(ctx, storage.LoginCompletion{
+		AuthRequestID: "r1", Identity: &storage.Identity{CorpID: "corp-a", UserID: "u1"}, NewSubject: "sub-1",
+		Session: session("s1", now), CodeHash: []byte("digest"), CodeExpiresAt: now.Add(time.Minute), Now: now,
+	})
+	must("CompleteLogin", err)
+	token := func(id string) storage.TokenIssue {
+		return storage.TokenIssue{
+			Access: storage.AccessToken{ID: "at-" + id, ClientID: "c1", Subject: "sub-1", SessionID: "s1", FamilyID: "fam-" + id,
+				CreatedAt: now, ExpiresAt: now.Add(time.Hour)},
+			Refresh: &storage.RefreshToken{ID: "rt-" + id, TokenHash: []byte("refresh-" + id), FamilyID: "fam-" + id,
+				ClientID: "c1", Subject: "sub-1", SessionID: "s1", CreatedAt: now, ExpiresAt: now.Add(time.Hour)},
+			LinkSession: true,
+		}
+	}
+	must("CreateTokens", s.CreateTokens(ctx, token("1")))
+
+	n, err := postgres.Exec(s, `DELETE FROM clients WHERE id = 'c1'`)
+	if err != nil || n != 1 {
+		t.Fatalf("delete the client row alone: %d rows, %v", n, err)
+	}
+	for _, table := range []string{"auth_requests", "access_tokens", "refresh_tokens", "session_clients"} {
+		n, err := postgres.Exec(s, `UPDATE `+table+` SET client_id = client_id WHERE client_id = 'c1'`)
+		if err != nil || n != 1 {
+			t.Fatalf("%s: %d rows of the deleted client, %v; want the orphan left in place", table, n, err)
+		}
+	}
+	notFound := func(what string, err error) {
+		t.Helper()
+		if !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("%s of a deleted client: err = %v, want ErrNotFound", what, err)
+		}
+	}
+	notFound("RedeemAuthCode", s.RedeemAuthCode(ctx, []byte("digest"), now, token("2")))
+	_, err = s.GetAccessToken(ctx, "at-1", now)
+	notFound("GetAccessToken", err)
+	_, err = s.GetAccessTokenUser(ctx, "at-1", now)
+	notFound("GetAccessTokenUser", err)
+	_, err = s.GetRefreshToken(ctx, []byte("refresh-1"), now)
+	notFound("GetRefreshToken", err)
+	notFound("RotateRefreshToken", s.RotateRefreshToken(ctx, []byte("refresh-1"), now, token("3")))
+	n, err = postgres.Exec(s, `SELECT 1 FROM access_tokens WHERE id IN ('at-2', 'at-3')`)
+	if err != nil || n != 0 {
+		t.Fatalf("tokens issued for a deleted client: %d rows, %v", n, err)
 	}
 }
 

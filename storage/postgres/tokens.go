@@ -55,11 +55,11 @@ func issueArgs(issue storage.TokenIssue) namedArgs {
 
 // issueInserts is the part of a WITH clause that stores the TokenIssue
 // bound by issueArgs once for every row of the CTE named source: the access
-// token, the session–client link (when the token has a session) and, with
-// refresh, the refresh token. Code redemption and refresh rotation name
-// the row their UPDATE returned, so nothing is stored when it matched
-// nothing.
-func issueInserts(source string, refresh bool) string {
+// token, the session–client link when link is set (TokenIssue.LinkSession)
+// and the refresh token when refresh is. Code redemption and refresh
+// rotation name the row their UPDATE returned, so nothing is stored when
+// it matched nothing.
+func issueInserts(source string, refresh, link bool) string {
 	q := `access AS (
 		INSERT INTO access_tokens (id, client_id, subject, audience, scopes, session_id, family_id,
 			auth_time, amr, created_at, expires_at)
@@ -67,12 +67,15 @@ func issueInserts(source string, refresh bool) string {
 			@a_scopes::text[], @a_session_id::text, @a_family_id::text, @a_auth_time::timestamptz,
 			@a_amr::text[], @a_created_at::timestamptz, @a_expires_at::timestamptz
 		FROM SOURCE
-	), link AS (
+	)`
+	if link {
+		q += `, link AS (
 		INSERT INTO session_clients (session_id, client_id, subject, created_at)
 		SELECT @a_session_id::text, @a_client_id::text, @a_subject::text, @a_created_at::timestamptz
 		FROM SOURCE WHERE @a_session_id::text <> ''
 		ON CONFLICT (session_id, client_id) DO NOTHING
 	)`
+	}
 	if refresh {
 		q += `, refresh AS (
 		INSERT INTO refresh_tokens (id, token_hash, family_id, client_id, subject, audience, scopes,
@@ -87,29 +90,41 @@ func issueInserts(source string, refresh bool) string {
 	return strings.ReplaceAll(q, "SOURCE", source)
 }
 
-// issueStatement is a statement that stores a TokenIssue, in two forms:
-// without the refresh token's insert and with it. A statement that
-// names a table opens and locks it and each of its indexes even when it
-// inserts nothing there, so a token response without a refresh token
-// leaves refresh_tokens out.
-type issueStatement [2]string
+// issueStatement is a statement that stores a TokenIssue, in a form for
+// each combination of the refresh token's insert and the session link's
+// (index: refresh, then link, as bits). A statement that names a table
+// opens and locks it and each of its indexes even when it inserts nothing
+// there, so a token response leaves out the tables it does not write.
+type issueStatement [4]string
 
 func newIssueStatement(head, source, tail string) issueStatement {
-	return issueStatement{head + issueInserts(source, false) + tail, head + issueInserts(source, true) + tail}
+	var q issueStatement
+	for i := range q {
+		q[i] = head + issueInserts(source, i&1 != 0, i&2 != 0) + tail
+	}
+	return q
 }
 
 // of is the form that stores issue.
 func (q issueStatement) of(issue storage.TokenIssue) string {
+	i := 0
 	if issue.Refresh != nil {
-		return q[1]
+		i |= 1
 	}
-	return q[0]
+	if issue.LinkSession && issue.Access.SessionID != "" {
+		i |= 2
+	}
+	return q[i]
 }
 
 // The statements that store a TokenIssue, built once.
 var (
-	// createTokensQuery stores tokens issued without a code.
-	createTokensQuery = newIssueStatement(`WITH source AS (SELECT 1), `, "source", ` SELECT 1`)
+	// createTokensQuery stores tokens issued without a code, when their
+	// client exists.
+	createTokensQuery = newIssueStatement(`WITH source AS (
+		SELECT 1 WHERE `+clientExists+`@a_client_id::text)
+	), `, "source", `
+	SELECT count(*) FROM source`)
 	// redeemQuery spends the code of the request holding it (its
 	// expiry cleared; the request stays, done, until it expires) and
 	// stores the tokens only for the row it updated. The column it
@@ -117,6 +132,7 @@ var (
 	redeemQuery = newIssueStatement(`WITH redeemed AS (
 		UPDATE auth_requests SET code_expires_at = NULL
 		WHERE code_hash = @code_hash AND done AND code_expires_at > @now
+			AND `+clientExists+`auth_requests.client_id)
 		RETURNING id
 	), `, "redeemed", `
 	SELECT count(*) FROM redeemed`)
@@ -125,17 +141,21 @@ var (
 	rotateQuery = newIssueStatement(`WITH rotated AS (
 		UPDATE refresh_tokens SET rotated_at = @now
 		WHERE token_hash = @old_hash AND rotated_at IS NULL AND revoked_at IS NULL
-			AND expires_at > @now
+			AND expires_at > @now AND `+clientExists+`refresh_tokens.client_id)
 		RETURNING family_id
 	), `, "rotated", `
 	SELECT count(*) FROM rotated`)
 )
 
 // CreateTokens stores tokens issued without an authorization code, in one
-// statement.
+// statement; ErrNotFound if their client does not exist.
 func (s *Store) CreateTokens(ctx context.Context, issue storage.TokenIssue) error {
-	if _, err := s.pool.Exec(ctx, createTokensQuery.of(issue), issueArgs(issue)); err != nil {
+	var n int
+	if err := s.pool.QueryRow(ctx, createTokensQuery.of(issue), issueArgs(issue)).Scan(&n); err != nil {
 		return dbErr("create tokens", err)
+	}
+	if n == 0 {
+		return notFound("create tokens")
 	}
 	return nil
 }
@@ -186,10 +206,15 @@ func scanAccessToken(row pgx.CollectableRow) (storage.AccessToken, error) {
 	return s.value(), err
 }
 
-// GetAccessToken loads an unexpired access token by ID (revoked ones are
-// deleted).
+// liveAccessToken is the condition on access_tokens of a token that is
+// found: unexpired at $2 (revoked ones are deleted) and of a client that
+// exists.
+const liveAccessToken = `expires_at > $2 AND ` + clientExists + `access_tokens.client_id)`
+
+// GetAccessToken loads an unexpired access token of an existing client by
+// ID.
 func (s *Store) GetAccessToken(ctx context.Context, id string, now time.Time) (storage.AccessToken, error) {
-	const q = `SELECT ` + accessColumns + ` FROM access_tokens WHERE id = $1 AND expires_at > $2`
+	const q = `SELECT ` + accessColumns + ` FROM access_tokens WHERE id = $1 AND ` + liveAccessToken
 	rows, _ := s.pool.Query(ctx, q, id, now)
 	a, err := pgx.CollectExactlyOneRow(rows, scanAccessToken)
 	if err != nil {
@@ -206,7 +231,7 @@ const accessTokenUserQuery = `SELECT token.*, holder.*,
 			WHERE id = token.session_id AND token.session_id <> '' AND expires_at > $2),
 		ARRAY(SELECT ROW(` + bindingColumns + `) FROM bindings
 			WHERE subject = token.subject ORDER BY ` + bindingOrder + `)
-	FROM (SELECT ` + accessColumns + ` FROM access_tokens WHERE id = $1 AND expires_at > $2) token
+	FROM (SELECT ` + accessColumns + ` FROM access_tokens WHERE id = $1 AND ` + liveAccessToken + `) token
 	CROSS JOIN LATERAL (SELECT ` + userColumns + ` FROM users WHERE subject = token.subject) holder`
 
 // GetAccessTokenUser loads an unexpired access token, its user, the
@@ -273,10 +298,11 @@ func scanRefreshToken(row pgx.CollectableRow) (storage.RefreshToken, error) {
 }
 
 // GetRefreshToken loads a refresh token by digest if it is unexpired, not
-// rotated and not revoked. A rotated token revokes its family and yields
-// ErrTokenReused.
+// rotated and not revoked, and its client exists. A rotated token revokes
+// its family and yields ErrTokenReused.
 func (s *Store) GetRefreshToken(ctx context.Context, tokenHash []byte, now time.Time) (storage.RefreshToken, error) {
-	const q = `SELECT ` + refreshColumns + ` FROM refresh_tokens WHERE token_hash = $1`
+	const q = `SELECT ` + refreshColumns + ` FROM refresh_tokens WHERE token_hash = $1
+		AND ` + clientExists + `refresh_tokens.client_id)`
 	rows, _ := s.pool.Query(ctx, q, tokenHash)
 	r, err := pgx.CollectExactlyOneRow(rows, scanRefreshToken)
 	if err != nil {

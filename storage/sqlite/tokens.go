@@ -28,7 +28,7 @@ func insertTokens(ctx context.Context, tx *sql.Tx, issue storage.TokenIssue) err
 	if err != nil {
 		return fmt.Errorf("insert access token: %w", mapErr(err))
 	}
-	if a.SessionID != "" {
+	if issue.LinkSession && a.SessionID != "" {
 		_, err = tx.ExecContext(ctx, `INSERT INTO session_clients (session_id, client_id, subject, created_at)
 			VALUES (?, ?, ?, ?) ON CONFLICT (session_id, client_id) DO NOTHING`,
 			a.SessionID, a.ClientID, a.Subject, micros(a.CreatedAt))

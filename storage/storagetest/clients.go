@@ -18,6 +18,7 @@ var clientTests = []test{
 	{"Upsert", testClientUpsert},
 	{"Delete", testClientDelete},
 	{"DeleteRemovesRequestsAndTokens", testClientDeleteCascades},
+	{"WritesForUnknownClientRefused", testClientUnknownRefused},
 }
 
 func testClientCreateGet(t *testing.T, s storage.Storage) {
@@ -178,4 +179,29 @@ func testClientDeleteCascades(t *testing.T, s storage.Storage) {
 	must(t, "GetAccessToken of kept client", err)
 	_, err = s.GetRefreshToken(ctx, hash("refresh-rt-kept"), now)
 	must(t, "GetRefreshToken of kept client", err)
+}
+
+// testClientUnknownRefused issues a request and tokens to a client that
+// does not exist, and to one deleted since: each write is ErrNotFound and
+// stores nothing.
+func testClientUnknownRefused(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	now := wallNow()
+	createClient(t, s, "gone", now)
+	must(t, "DeleteClient", s.DeleteClient(ctx, "gone"))
+	for _, id := range []string{"ghost", "gone"} {
+		wantErr(t, "CreateAuthRequest for "+id, s.CreateAuthRequest(ctx, newAuthRequest("req-"+id, id, now)), storage.ErrNotFound)
+		_, err := s.GetAuthRequest(ctx, "req-"+id)
+		wantErr(t, "GetAuthRequest of "+id, err, storage.ErrNotFound)
+		err = s.CreateTokens(ctx, storage.TokenIssue{
+			Access:      newAccessToken("at-"+id, id, "fam-"+id, "", now),
+			Refresh:     newRefreshToken("rt-"+id, "fam-"+id, id, "", now),
+			LinkSession: true,
+		})
+		wantErr(t, "CreateTokens for "+id, err, storage.ErrNotFound)
+		_, err = s.GetAccessToken(ctx, "at-"+id, now)
+		wantErr(t, "GetAccessToken of "+id, err, storage.ErrNotFound)
+		_, err = s.GetRefreshToken(ctx, hash("refresh-rt-"+id), now)
+		wantErr(t, "GetRefreshToken of "+id, err, storage.ErrNotFound)
+	}
 }
