@@ -63,7 +63,8 @@ type Storage interface {
 
 	// CreateAuthRequest stores a new authorization request; its
 	// completion and code fields are stored as given (a request stored
-	// Done cannot be completed: a failed login's marker).
+	// Done cannot be completed: a failed login's marker). ErrNotFound if
+	// its client does not exist.
 	CreateAuthRequest(ctx context.Context, r AuthRequest) error
 	// GetAuthRequest loads a request that has not expired.
 	GetAuthRequest(ctx context.Context, id string) (AuthRequest, error)
@@ -97,7 +98,8 @@ type Storage interface {
 	// Tokens.
 
 	// CreateTokens stores tokens issued without an authorization code
-	// (client credentials, token exchange).
+	// (client credentials, token exchange); ErrNotFound if their client
+	// does not exist.
 	CreateTokens(ctx context.Context, issue TokenIssue) error
 	// GetAccessToken loads an unexpired, unrevoked access token by ID.
 	GetAccessToken(ctx context.Context, id string, now time.Time) (AccessToken, error)
