@@ -4,9 +4,9 @@
 -- concurrent logins those locks are shared by many transactions at once,
 -- so each check wrote the client row's lock state again (a multixact)
 -- and logged it. The storage code keeps what the keys kept: a write
--- checks in its statement that the client exists, a read of a token or a
--- code joins the client, and deleting a client deletes its rows in the
--- same statement.
+-- checks in its statement that the client exists, reading a token or
+-- spending a code or refresh token checks it too, and deleting a client
+-- deletes its rows in the same statement.
 ALTER TABLE auth_requests DROP CONSTRAINT auth_requests_client_id_fkey;
 ALTER TABLE access_tokens DROP CONSTRAINT access_tokens_client_id_fkey;
 ALTER TABLE refresh_tokens DROP CONSTRAINT refresh_tokens_client_id_fkey;
