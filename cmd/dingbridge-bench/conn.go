@@ -211,7 +211,21 @@ func closeRequestBody(req *http.Request) {
 // it caused.
 func contextErr(ctx context.Context, err error) error {
 	if cerr := ctx.Err(); cerr != nil {
-		return fmt.Errorf("%w (%v)", cerr, err)
+		return &requestEnded{ctx: cerr, err: err}
 	}
 	return err
 }
+
+// requestEnded is an exchange cut short by its request's context. It is a
+// timeout when the context's deadline passed: http.Client reports a timeout
+// through the error's Timeout method, and its own timer, which would tell
+// it otherwise, may not have fired yet when the transport returns.
+type requestEnded struct {
+	ctx error // the context's error
+	err error // the read or write error it caused
+}
+
+func (e *requestEnded) Error() string   { return e.ctx.Error() + " (" + e.err.Error() + ")" }
+func (e *requestEnded) Unwrap() []error { return []error{e.ctx, e.err} }
+func (e *requestEnded) Timeout() bool   { return errors.Is(e.ctx, context.DeadlineExceeded) }
+func (e *requestEnded) Temporary() bool { return false }

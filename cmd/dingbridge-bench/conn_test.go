@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -168,6 +170,37 @@ func TestUserTransportTimeout(t *testing.T) {
 	time.AfterFunc(50*time.Millisecond, cancel)
 	if _, err := (&http.Client{Transport: rt}).Do(req); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled request: %v, want context.Canceled", err)
+	}
+}
+
+// A read cut by the request's deadline is a timeout even when the context
+// has already ended by the time the transport looks: http.Client's own timer
+// may not have fired yet, and then only the error says so.
+func TestContextErrDeadlineIsTimeout(t *testing.T) {
+	ctx, cancel := context.WithDeadline(context.Background(), time.Unix(1, 0))
+	defer cancel()
+	<-ctx.Done()
+	readErr := &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}
+	err := error(&url.Error{Op: "Get", URL: "http://127.0.0.1:1", Err: contextErr(ctx, readErr)})
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Errorf("%v is not a timeout", err)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("%v does not wrap both causes", err)
+	}
+	if k := errorKind(err); k != "timeout" {
+		t.Errorf("reported as %q, want timeout", k)
+	}
+
+	ctx, cancel = context.WithCancel(context.Background())
+	cancel()
+	err = &url.Error{Op: "Get", URL: "http://127.0.0.1:1", Err: contextErr(ctx, readErr)}
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Errorf("cancelled: %v is a timeout", err)
+	}
+	if k := errorKind(err); k != "cancelled" {
+		t.Errorf("cancelled: reported as %q", k)
 	}
 }
 
