@@ -123,7 +123,10 @@
 //     offline_access and the refresh_token grant, a refresh token of a
 //     new family) and, for a client with a back-channel logout URI, the
 //     session–client link back-channel logout reads
-//     (storage.ListSessionClients) in one transaction (commit 2); a second redemption
+//     (storage.ListSessionClients) in one transaction (commit 2; on
+//     PostgreSQL, redemptions that arrive while another is being committed
+//     are committed together, one statement and one flush for all,
+//     storage/postgres/redeembatch.go); a second redemption
 //     finds nothing and is invalid_grant. idToken signs the ID token with the
 //     KeyManager's active key (nonce, at_hash, c_hash, auth_time, amr,
 //     azp, and sid from opStorage.SetUserinfoFromRequest). When this is the only

@@ -19,6 +19,11 @@
 // WAL up to its own commit record and so everything committed before it.
 // Every other write waits for its flush.
 //
+// Code redemptions that arrive while another redemption of the same
+// statement form is running are committed together, in one statement
+// and one flush, each row judged alone (redeembatch.go); a redemption
+// that finds none running is sent at once.
+//
 // CompleteLogin of a returning person (known by corp and user id) or of a
 // single sign-on is one statement, one round trip with its SET LOCAL:
 // data-modifying CTEs that mark the stored request done (UPDATE) or
@@ -72,6 +77,8 @@ func DefaultMaxConns() int32 {
 type Store struct {
 	pool *pgxpool.Pool
 	log  *slog.Logger
+	// redemptions coalesces concurrent code redemptions (redeembatch.go).
+	redemptions *redemptionQueues
 }
 
 var _ storage.Storage = (*Store)(nil)
@@ -103,7 +110,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Store{pool: pool, log: log}, nil
+	return &Store{pool: pool, log: log, redemptions: newRedemptionQueues()}, nil
 }
 
 // Ping reports whether the database is reachable.

@@ -107,6 +107,11 @@ func newIssueStatement(head, source, tail string) issueStatement {
 
 // of is the form that stores issue.
 func (q issueStatement) of(issue storage.TokenIssue) string {
+	return q[q.index(issue)]
+}
+
+// index is the index of the form that stores issue.
+func (issueStatement) index(issue storage.TokenIssue) int {
 	i := 0
 	if issue.Refresh != nil {
 		i |= 1
@@ -114,7 +119,7 @@ func (q issueStatement) of(issue storage.TokenIssue) string {
 	if issue.LinkSession && issue.Access.SessionID != "" {
 		i |= 2
 	}
-	return q[i]
+	return i
 }
 
 // The statements that store a TokenIssue, built once.
@@ -164,8 +169,14 @@ func (s *Store) CreateTokens(ctx context.Context, issue storage.TokenIssue) erro
 // holding it and stores the issued tokens, in one statement: the UPDATE …
 // RETURNING decides, so of concurrent callers with the same code exactly
 // one inserts tokens; the others, and callers with an unknown, expired or
-// redeemed code, get ErrNotFound.
+// redeemed code, get ErrNotFound. The statement may carry other
+// redemptions that arrived meanwhile (redeembatch.go).
 func (s *Store) RedeemAuthCode(ctx context.Context, codeHash []byte, now time.Time, issue storage.TokenIssue) error {
+	return s.redeem(ctx, codeHash, now, issue)
+}
+
+// redeemOne is RedeemAuthCode as a statement of its own.
+func (s *Store) redeemOne(ctx context.Context, codeHash []byte, now time.Time, issue storage.TokenIssue) error {
 	args := issueArgs(issue)
 	args["code_hash"] = codeHash
 	args["now"] = now
