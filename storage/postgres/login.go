@@ -140,23 +140,24 @@ var (
 // @request_id marked done (pending false) or the pending request of
 // authRequestValues inserted done, for the subject the SQL expression
 // subject gives, when the condition guard holds. Either returns the
-// request's authRequestColumns, or no row.
+// request's authRequestColumns, or no row. It reads asyncCommitCTE, which
+// the statement it goes into must define.
 func completeRequest(pending bool, subject, guard string) string {
 	if pending {
 		return `INSERT INTO auth_requests (` + authRequestColumns + `)
 		SELECT ` + authRequestValues + `,
 			true, ` + subject + `, ` + completeValues + `
-		WHERE ` + guard + ` AND ` + clientExists + `@client_id)
+		WHERE ` + asyncCommitRead + ` AND ` + guard + ` AND ` + clientExists + `@client_id)
 		ON CONFLICT (id) DO NOTHING
 		RETURNING ` + authRequestColumns
 	}
 	return `UPDATE auth_requests SET ` + completeSet + `, subject = ` + subject + `
-		WHERE ` + completeWhere + ` AND ` + guard + `
+		WHERE ` + asyncCommitRead + ` AND ` + completeWhere + ` AND ` + guard + `
 		RETURNING ` + authRequestColumns
 }
 
 func completeByUserID(pending bool) string {
-	return `WITH ar AS (
+	return `WITH ` + asyncCommitCTE + `, ar AS (
 		` + completeRequest(pending, bindingSubject, bindingExists) + `
 	), b AS (
 		UPDATE bindings SET ` + loginSet + `
@@ -175,7 +176,7 @@ func completeByUserID(pending bool) string {
 }
 
 func completeBySubject(pending bool) string {
-	return `WITH ar AS (
+	return `WITH ` + asyncCommitCTE + `, ar AS (
 		` + completeRequest(pending, "@subject", userExists) + `
 	), s AS (
 		` + sessionUpsert + ` FROM ar` + sessionConflict + `

@@ -431,9 +431,12 @@ func TestOrphanedRowsNotFound(t *testing.T) {
 	}
 }
 
-// TestAsyncCommitStaysInItsTransaction checks that the writes committing
-// with synchronous_commit off leave the pooled connection as it was: the
-// next transaction on it (a code redemption, say) waits for its flush.
+// TestAsyncCommitStaysInItsTransaction checks that the writes of a login
+// before its code is redeemed commit with synchronous_commit off, each
+// statement form of them, and that the setting stays in their
+// transaction: the redemption that follows on the same pooled connection
+// waits for its flush. A trigger records the setting each write of an
+// authorization request ran with, from inside its transaction.
 func TestAsyncCommitStaysInItsTransaction(t *testing.T) {
 	url := postgrestest.URL(t)
 	s, err := postgres.Open(t.Context(), url, postgres.Options{MaxConns: 1})
@@ -450,42 +453,95 @@ func TestAsyncCommitStaysInItsTransaction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateClient(ctx, storage.Client{ID: "c1", RedirectURIs: []string{"https://rp/cb"}, CreatedAt: now, UpdatedAt: now}); err != nil {
+	if _, err := postgres.Exec(s, `CREATE TABLE commit_modes (n serial, op text, id text, mode text)`); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateAuthRequest(ctx, storage.AuthRequest{ID: "r1", ClientID: "c1", RedirectURI: "https://rp/cb", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+	if _, err := postgres.Exec(s, `CREATE FUNCTION record_commit_mode() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			INSERT INTO commit_modes (op, id, mode) VALUES (TG_OP, NEW.id, current_setting('synchronous_commit'));
+			RETURN NULL;
+		END $$`); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.CompleteLogin(ctx, storage.LoginCompletion{
-		AuthRequestID: "r1", Identity: &storage.Identity{CorpID: "corp-a", UserID: "u1"}, NewSubject: "sub-1",
-		Session: session("s1", now), CodeHash: []byte("digest"), CodeExpiresAt: now.Add(time.Minute), Now: now,
-	}); err != nil {
+	if _, err := postgres.Exec(s, `CREATE TRIGGER record_commit_mode AFTER INSERT OR UPDATE ON auth_requests
+		FOR EACH ROW EXECUTE FUNCTION record_commit_mode()`); err != nil {
 		t.Fatal(err)
 	}
-	// A pending request, completed in one statement and in the general
-	// path's transaction.
-	pending := &storage.AuthRequest{ID: "r3", ClientID: "c1", RedirectURI: "https://rp/cb", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
-	if _, _, err := s.CompleteLogin(ctx, storage.LoginCompletion{
-		AuthRequestID: "r3", Request: pending, Identity: &storage.Identity{CorpID: "corp-a", UserID: "u1"},
-		Session: session("s3", now), CodeHash: []byte("digest-3"), CodeExpiresAt: now.Add(time.Minute), Now: now,
-	}); err != nil {
-		t.Fatal(err)
+	modes := func() []string {
+		t.Helper()
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		rows, _ := conn.Query(ctx, `SELECT op || ' ' || id || ': ' || mode FROM commit_modes ORDER BY n`)
+		got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Exec(ctx, `TRUNCATE commit_modes`); err != nil {
+			t.Fatal(err)
+		}
+		return got
 	}
-	pending = &storage.AuthRequest{ID: "r4", ClientID: "c1", RedirectURI: "https://rp/cb", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
-	if _, _, err := s.CompleteLogin(ctx, storage.LoginCompletion{
-		AuthRequestID: "r4", Request: pending, Identity: &storage.Identity{CorpID: "corp-a", UserID: "u2"}, NewSubject: "sub-2",
-		Session: session("s4", now), CodeHash: []byte("digest-4"), CodeExpiresAt: now.Add(time.Minute), Now: now,
-	}); err != nil {
-		t.Fatal(err)
+	must := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	must("CreateClient", s.CreateClient(ctx, storage.Client{ID: "c1", RedirectURIs: []string{"https://rp/cb"}, CreatedAt: now, UpdatedAt: now}))
+	stored := func(id string) {
+		t.Helper()
+		must("CreateAuthRequest "+id, s.CreateAuthRequest(ctx, storage.AuthRequest{ID: id, ClientID: "c1", RedirectURI: "https://rp/cb", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}))
+	}
+	pending := func(id string) *storage.AuthRequest {
+		return &storage.AuthRequest{ID: id, ClientID: "c1", RedirectURI: "https://rp/cb", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	}
+	complete := func(c storage.LoginCompletion) {
+		t.Helper()
+		c.Session, c.CodeHash, c.CodeExpiresAt, c.Now = session("s-"+c.AuthRequestID, now), []byte("digest-"+c.AuthRequestID), now.Add(time.Minute), now
+		_, _, err := s.CompleteLogin(ctx, c)
+		must("CompleteLogin "+c.AuthRequestID, err)
+	}
+	u1 := &storage.Identity{CorpID: "corp-a", UserID: "u1"}
+	// The general path (a first login), stored and pending.
+	stored("r1")
+	complete(storage.LoginCompletion{AuthRequestID: "r1", Identity: u1, NewSubject: "sub-1"})
+	complete(storage.LoginCompletion{AuthRequestID: "r2", Request: pending("r2"), Identity: &storage.Identity{CorpID: "corp-a", UserID: "u2"}, NewSubject: "sub-2"})
+	// The one-statement forms: a returning person and a single sign-on,
+	// each with a stored and a pending request.
+	stored("r3")
+	complete(storage.LoginCompletion{AuthRequestID: "r3", Identity: u1})
+	complete(storage.LoginCompletion{AuthRequestID: "r4", Request: pending("r4"), Identity: u1})
+	stored("r5")
+	complete(storage.LoginCompletion{AuthRequestID: "r5", Subject: "sub-1"})
+	complete(storage.LoginCompletion{AuthRequestID: "r6", Request: pending("r6"), Subject: "sub-1"})
+	want := []string{
+		"INSERT r1: off", "UPDATE r1: off", "INSERT r2: off",
+		"INSERT r3: off", "UPDATE r3: off", "INSERT r4: off",
+		"INSERT r5: off", "UPDATE r5: off", "INSERT r6: off",
+	}
+	if got := modes(); !reflect.DeepEqual(got, want) {
+		t.Errorf("writes before the redemption ran with\n%q\nwant\n%q", got, want)
 	}
 	if err := s.CreateAuthRequest(ctx, storage.AuthRequest{ID: "r1", ClientID: "c1", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); !errors.Is(err, storage.ErrAlreadyExists) {
 		t.Fatalf("CreateAuthRequest with a taken ID: %v, want ErrAlreadyExists", err)
 	}
-	if err := s.CreateAuthRequest(ctx, storage.AuthRequest{ID: "r2", ClientID: "nope", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); !errors.Is(err, storage.ErrNotFound) {
+	if err := s.CreateAuthRequest(ctx, storage.AuthRequest{ID: "r7", ClientID: "nope", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("CreateAuthRequest for an unknown client: %v, want ErrNotFound", err)
 	}
 	v, err := postgres.SynchronousCommit(s)
 	if err != nil || v != before || v == "off" {
 		t.Fatalf("synchronous_commit after the login's writes = %q (%v), want %q as before", v, err, before)
+	}
+
+	// The redemption, on the same and only connection, waits for its flush.
+	must("RedeemAuthCode", s.RedeemAuthCode(ctx, []byte("digest-r3"), now, storage.TokenIssue{
+		Access: storage.AccessToken{ID: "at-1", ClientID: "c1", Subject: "sub-1", SessionID: "s-r3", FamilyID: "fam-1",
+			CreatedAt: now, ExpiresAt: now.Add(time.Hour)},
+	}))
+	if got, want := modes(), []string{"UPDATE r3: " + before}; !reflect.DeepEqual(got, want) {
+		t.Errorf("the redemption ran with %q, want %q", got, want)
 	}
 }

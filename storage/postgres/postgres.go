@@ -12,12 +12,14 @@
 // new authorization request (CreateAuthRequest) and the completed login
 // (CompleteLogin, which also inserts the request when it was kept
 // pending outside the database, LoginCompletion.Request) — commit with
-// synchronous_commit off (asyncCommit): they do not wait for their WAL to
-// reach disk. Losing them in a database crash only fails logins in
-// progress, and nothing that depends on them can outlive them: the code
-// redemption that issues tokens commits synchronously, which flushes the
-// WAL up to its own commit record and so everything committed before it.
-// Every other write waits for its flush.
+// synchronous_commit off, which each turns off for its own transaction
+// (asyncCommitCTE in the statement; SET LOCAL in the general path's
+// transaction): they do not wait for their WAL to reach disk. Losing
+// them in a database crash only fails logins in progress, and nothing
+// that depends on them can outlive them: the code redemption that issues
+// tokens commits synchronously, which flushes the WAL up to its own
+// commit record and so everything committed before it. Every other
+// write waits for its flush.
 //
 // Code redemptions that arrive while another redemption of the same
 // statement form is running are committed together, in one statement
@@ -25,12 +27,11 @@
 // that finds none running is sent at once.
 //
 // CompleteLogin of a returning person (known by corp and user id) or of a
-// single sign-on is one statement, one round trip with its SET LOCAL:
-// data-modifying CTEs that mark the stored request done (UPDATE) or
-// insert the pending one done (INSERT … ON CONFLICT (id) DO NOTHING),
-// and only then record the login on the binding and user and write the
-// session. Other logins, and any the statement does not match, take one
-// transaction.
+// single sign-on is one statement and one round trip: data-modifying
+// CTEs that mark the stored request done (UPDATE) or insert the pending
+// one done (INSERT … ON CONFLICT (id) DO NOTHING), and only then record
+// the login on the binding and user and write the session. Other logins,
+// and any the statement does not match, take one transaction.
 //
 // The schema lives in package migrations (migrations/postgres) and is
 // applied by Store.Migrate. Tables are created unqualified, so the schema
