@@ -129,7 +129,9 @@
 //     storage/postgres/redeembatch.go); a second redemption
 //     finds nothing and is invalid_grant. idToken signs the ID token with the
 //     KeyManager's active key (nonce, at_hash, c_hash, auth_time, amr,
-//     azp, and sid from opStorage.SetUserinfoFromRequest). When this is the only
+//     azp, and sid from opStorage.SetUserinfoFromRequest; signJWT in
+//     jws.go writes the JWS, go-jose's header and signature without its
+//     per-token signer). When this is the only
 //     request the process is serving, the redemption's transaction runs
 //     in its own goroutine while the tokens are signed (tokens.go, redemption), and
 //     CodeExchange waits for it before answering: tokens leave only

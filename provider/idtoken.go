@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/zitadel/oidc/v3/pkg/crypto"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 )
@@ -38,7 +37,7 @@ func (p *Provider) tokenResponseFor(ctx context.Context, req op.IDTokenRequest, 
 // at_hash and c_hash, sid, and the scopes' claims when the client's policy
 // puts them in the ID token (opStorage.SetUserinfoFromRequest). sid is set
 // as the registered claim it is, so the claims encode in one pass
-// (marshalIDToken).
+// (marshalIDToken), and the token is signed by signJWT.
 func (p *Provider) idToken(ctx context.Context, req op.IDTokenRequest, c op.Client, accessToken, code string) (string, error) {
 	exp := time.Now().UTC().Add(c.ClockSkew()).Add(c.IDTokenLifetime())
 	var acr, nonce string
@@ -76,15 +75,11 @@ func (p *Provider) idToken(ctx context.Context, req op.IDTokenRequest, c op.Clie
 			return "", err
 		}
 	}
-	signer, err := op.SignerFromKey(key)
-	if err != nil {
-		return "", err
-	}
 	payload, err := marshalIDToken(claims)
 	if err != nil {
 		return "", err
 	}
-	return crypto.SignPayload(payload, signer)
+	return signJWT(key, payload)
 }
 
 // withoutUserinfoScopes drops the scopes whose claims op leaves to
