@@ -388,6 +388,7 @@ func measure(ctx context.Context, o options, e *env, l *load, n int64) (window, 
 		}
 	}()
 	srv0, sim0, self0 := cpuOf(e.serverPID), cpuOf(simPID), cpuOf(os.Getpid())
+	mach0, machErr := readMachineTimes()
 	start := time.Now()
 	l.open(n)
 	deadline := time.NewTimer(o.duration)
@@ -410,8 +411,12 @@ wait:
 	rec := l.close()
 	elapsed := time.Since(start)
 	srv1, sim1, self1 := cpuOf(e.serverPID), cpuOf(simPID), cpuOf(os.Getpid())
+	mach1, machErr1 := readMachineTimes()
 	stopPG()
 	w := window{Seconds: elapsed.Seconds(), Errors: rec.errors, Steps: map[string]latencyMs{}}
+	if machErr == nil && machErr1 == nil {
+		w.MachineBusy, w.MachineIdle, w.MachineSteal = mach1.shares(mach0)
+	}
 	flows := rec.steps["flow"]
 	w.Units = len(flows)
 	w.PerSecond = float64(w.Units) / elapsed.Seconds()

@@ -87,6 +87,9 @@ func TestBenchDrivesDingbridgeLogins(t *testing.T) {
 	if w.CPUServerMs <= 0 || r.ReadyMs <= 0 || r.PeakRSSMiB <= 0 {
 		t.Errorf("server CPU %v ms, ready %v ms, peak RSS %v MiB; want all positive", w.CPUServerMs, r.ReadyMs, r.PeakRSSMiB)
 	}
+	if sum := w.MachineBusy + w.MachineIdle + w.MachineSteal; w.MachineBusy <= 0 || sum < 0.999 || sum > 1.001 {
+		t.Errorf("machine shares busy %v idle %v steal %v; want busy > 0 and a sum of 1", w.MachineBusy, w.MachineIdle, w.MachineSteal)
+	}
 	// E2 userAccessToken, E3 users/me, E8 user/get.
 	for _, ep := range []string{"POST /v1.0/oauth2/userAccessToken", "GET /v1.0/contact/users/{unionId}",
 		"POST /topapi/v2/user/get"} {

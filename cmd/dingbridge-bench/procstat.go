@@ -42,6 +42,49 @@ func cpuTime(pid int) (time.Duration, error) {
 	return time.Duration(ut+st) * time.Second / clockTicks, nil
 }
 
+// machineTimes are the machine's CPU times so far, in ticks of all CPUs
+// together, from the "cpu" line of /proc/stat: busy (user, nice, system,
+// irq, softirq), idle (idle, iowait) and steal, the time a virtual
+// machine's CPUs were ready to run but the hypervisor ran something else.
+type machineTimes struct{ busy, idle, steal int64 }
+
+// readMachineTimes reads machineTimes from /proc/stat.
+func readMachineTimes() (machineTimes, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return machineTimes{}, err
+	}
+	return parseMachineTimes(b)
+}
+
+func parseMachineTimes(stat []byte) (machineTimes, error) {
+	line, _, _ := bytes.Cut(stat, []byte("\n"))
+	f := strings.Fields(string(line))
+	if len(f) < 9 || f[0] != "cpu" {
+		return machineTimes{}, fmt.Errorf("/proc/stat: no cpu line")
+	}
+	var v [8]int64 // user nice system idle iowait irq softirq steal
+	for i := range v {
+		n, err := strconv.ParseInt(f[i+1], 10, 64)
+		if err != nil {
+			return machineTimes{}, fmt.Errorf("/proc/stat: %w", err)
+		}
+		v[i] = n
+	}
+	return machineTimes{busy: v[0] + v[1] + v[2] + v[5] + v[6], idle: v[3] + v[4], steal: v[7]}, nil
+}
+
+// shares are the busy, idle and stolen parts of the machine's CPU time
+// from t0 to t, each between 0 and 1; all zero when no time passed.
+func (t machineTimes) shares(t0 machineTimes) (busy, idle, steal float64) {
+	b, i, s := t.busy-t0.busy, t.idle-t0.idle, t.steal-t0.steal
+	all := float64(b + i + s)
+	if all <= 0 {
+		return 0, 0, 0
+	}
+	return float64(b) / all, float64(i) / all, float64(s) / all
+}
+
 // memory is a process's resident set: now and its peak.
 type memory struct {
 	RSS, HWM int64 // bytes

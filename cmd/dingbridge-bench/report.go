@@ -41,6 +41,13 @@ type window struct {
 	CPUBenchMs      float64 `json:"cpu_bench_ms"`
 	PGBackends      int     `json:"pg_backends"`
 	PGBackendsEnded int     `json:"pg_backends_ended"`
+	// The machine's CPU time during the run (every process, all CPUs):
+	// the shares busy, idle, and stolen by the hypervisor (a virtual
+	// machine's CPUs waiting while the host runs something else: the
+	// processes measured got less of the cores, whatever their own CPU).
+	MachineBusy  float64 `json:"machine_busy"`
+	MachineIdle  float64 `json:"machine_idle"`
+	MachineSteal float64 `json:"machine_steal"`
 	// DingTalk API calls per unit, by endpoint, and in all.
 	DingTalkCalls        map[string]float64 `json:"dingtalk_calls,omitempty"`
 	DingTalkCallsPerUnit float64            `json:"dingtalk_calls_per_unit"`
@@ -145,6 +152,10 @@ func printWindow(w io.Writer, i, n int, win window) {
 	tw.Flush()
 	fmt.Fprintf(w, "CPU per unit: server %.3f ms + postgres %.3f ms (%d backends, %d ended) = %.3f ms; simulator %.3f ms; bench %.3f ms\n",
 		win.CPUServerMs, win.CPUPostgresMs, win.PGBackends, win.PGBackendsEnded, win.CPUTotalMs, win.CPUSimulatorMs, win.CPUBenchMs)
+	if win.MachineBusy+win.MachineIdle+win.MachineSteal > 0 {
+		fmt.Fprintf(w, "machine CPU time: %.1f%% busy, %.1f%% idle, %.1f%% stolen by the hypervisor\n",
+			100*win.MachineBusy, 100*win.MachineIdle, 100*win.MachineSteal)
+	}
 	if win.DingTalkCalls != nil {
 		var parts []string
 		for _, k := range sortedKeys(win.DingTalkCalls) {
