@@ -104,23 +104,19 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r storage.AuthRequest) er
 }
 
 // asyncCommit runs one statement as its own transaction, in one round
-// trip, and scan, if set, receives its single row (pgx.ErrNoRows when
-// there is none). The statement commits with synchronous_commit off (see
-// the package documentation for which writes may) only if it was built
-// to: asyncCommitCTE first in its WITH list, read by asyncCommitRead.
+// trip, and scan receives its single row (pgx.ErrNoRows when there is
+// none). The statement commits with synchronous_commit off (see the
+// package documentation for which writes may) only if it was built to:
+// asyncCommitCTE first in its WITH list, read by asyncCommitRead.
 func asyncCommit(ctx context.Context, pool *pgxpool.Pool, sql string, args namedArgs, scan func(pgx.Row) error) error {
-	if scan == nil {
-		_, err := pool.Exec(ctx, sql, args)
-		return err
-	}
 	return scan(pool.QueryRow(ctx, sql, args))
 }
 
 // asyncCommitCTE turns synchronous_commit off for the rest of the
 // transaction of the statement whose WITH list it heads, when the
 // statement reads it (asyncCommitRead). SET LOCAL would do the same as a
-// statement of its own; sent in the same pipeline it cost PostgreSQL
-// about twice the CPU of a one-row insert on top of the insert.
+// statement of its own; sent in the same pipeline, it doubled the CPU
+// PostgreSQL spent on a one-row insert.
 const asyncCommitCTE = `async_commit AS (SELECT set_config('synchronous_commit', 'off', true))`
 
 // asyncCommitRead is a condition that is always true and reads
